@@ -1,0 +1,271 @@
+"""Find input files and read them into :class:`Document` records.
+
+Every problem with the input is recorded in a :class:`LoadReport` rather than raised,
+so that one bad file never costs the others: unreadable files and malformed JSONL lines
+are *errors* (named with file and line), binary files, empty files and invalid UTF-8 are
+*warnings*. With ``strict=True`` the first error is raised as :class:`CorpusError`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..errors import CorpusError, NoInputError
+from .documents import Document
+from .formats import READERS, read_text
+
+SUPPORTED = (*READERS, ".jsonl")
+"""Extensions picked up when walking a directory (each may also end in ``.gz``)."""
+
+
+@dataclass
+class LoadReport:
+    """What reading the input ran into."""
+
+    strict: bool = False
+    files: int = 0
+    documents: int = 0
+    errors: list[str] = field(default_factory=list)
+    binary: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    invalid_utf8: dict[str, int] = field(default_factory=dict)
+    outside_links: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+    def error(self, path: str, message: str, line: int | None = None) -> None:
+        err = CorpusError(path, message, line)
+        if self.strict:
+            raise err
+        self.errors.append(str(err))
+
+    def warnings(self) -> list[str]:
+        """One line per kind of warning, for the end of a run."""
+        out = []
+        if self.binary:
+            out.append(f"skipped {len(self.binary)} binary file(s): {_some(self.binary)}")
+        if self.empty:
+            out.append(f"skipped {len(self.empty)} empty file(s): {_some(self.empty)}")
+        if self.invalid_utf8:
+            n = sum(self.invalid_utf8.values())
+            out.append(
+                f"replaced {n} invalid UTF-8 byte sequence(s) in "
+                f"{len(self.invalid_utf8)} file(s): {_some(list(self.invalid_utf8))}"
+            )
+        if self.outside_links:
+            out.append(
+                f"skipped {len(self.outside_links)} symbolic link(s) leading outside "
+                f"the directory: {_some(self.outside_links)}"
+            )
+        if self.duplicates:
+            out.append(
+                f"skipped {len(self.duplicates)} document(s) whose id was already taken: "
+                f"{_some(self.duplicates)}"
+            )
+        return out
+
+
+def _some(items: list[str], n: int = 3) -> str:
+    shown = ", ".join(items[:n])
+    return shown + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to read: its location, the id its document gets, and its format."""
+
+    path: Path
+    doc_id: str
+    display: str
+
+    @property
+    def suffix(self) -> str:
+        name = self.path.name.lower()
+        if name.endswith(".gz"):
+            name = name[:-3]
+        return os.path.splitext(name)[1]
+
+
+def _hidden(rel: PurePosixPath) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
+
+
+def _wanted(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+
+    def hit(pattern: str) -> bool:
+        return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(name, pattern)
+
+    if include and not any(hit(p) for p in include):
+        return False
+    return not any(hit(p) for p in exclude)
+
+
+def discover(
+    paths: Iterable[str | os.PathLike[str]],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    report: LoadReport | None = None,
+) -> list[InputFile]:
+    """List the files to read under ``paths``, in a stable order.
+
+    A directory is walked recursively; only files with a supported extension are taken,
+    filtered by ``include``/``exclude`` globs (matched against the path relative to the
+    directory, and against the file name). Hidden files and directories are skipped, and
+    so are symbolic links whose target lies outside the directory. A file named
+    directly is always taken, whatever its extension (read as plain text if unknown).
+    """
+    report = report if report is not None else LoadReport()
+    found: list[InputFile] = []
+    for arg in paths:
+        p = Path(arg)
+        if p.is_dir():
+            found.extend(_walk(p, include, exclude, report))
+        elif p.exists():
+            shown = PurePosixPath(p.as_posix()).as_posix()
+            found.append(InputFile(p, p.name if p.is_absolute() else shown, shown))
+        else:
+            report.error(str(arg), "no such file or directory")
+    return found
+
+
+def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], report: LoadReport) -> Iterator[InputFile]:
+    real_root = root.resolve()
+    seen_dirs = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        real = here.resolve()
+        if real in seen_dirs or not real.is_relative_to(real_root):
+            if here != root:
+                report.outside_links.append(here.as_posix())
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = here / name
+            rel = PurePosixPath(path.relative_to(root).as_posix())
+            if _hidden(rel):
+                continue
+            lower = name.lower()
+            if lower.endswith(".gz"):
+                lower = lower[:-3]
+            if not lower.endswith(SUPPORTED) or not _wanted(str(rel), include, exclude):
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                report.outside_links.append(path.as_posix())
+                continue
+            yield InputFile(path, str(rel), path.as_posix())
+
+
+def _read_bytes(f: InputFile) -> bytes:
+    with open(f.path, "rb") as fh:
+        data = fh.read()
+    if f.path.name.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    return data
+
+
+def _decode(data: bytes, f: InputFile, report: LoadReport) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        report.invalid_utf8[f.display] = text.count("\ufffd")
+    return text.removeprefix("\ufeff")
+
+
+def read_file(f: InputFile, report: LoadReport) -> Iterator[Document]:
+    """The documents in one file: one, or one per line of a JSONL collection."""
+    try:
+        data = _read_bytes(f)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        report.error(f.display, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+        return
+    report.files += 1
+    if b"\x00" in data[:8192]:
+        report.binary.append(f.display)
+        return
+    text = _decode(data, f, report)
+    if not text.strip():
+        report.empty.append(f.display)
+        return
+    if f.suffix == ".jsonl":
+        yield from _read_jsonl(text, f, report)
+        return
+    title, body = READERS.get(f.suffix, read_text)(text)
+    if not body.strip():
+        report.empty.append(f.display)
+        return
+    yield Document(id=f.doc_id, path=f.display, title=title, text=body)
+
+
+def _read_jsonl(text: str, f: InputFile, report: LoadReport) -> Iterator[Document]:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            report.error(f.display, f"malformed JSON ({exc.msg}); line skipped", lineno)
+            continue
+        if not isinstance(record, dict) or "_id" not in record:
+            report.error(f.display, 'expected an object with "_id"; line skipped', lineno)
+            continue
+        title = str(record.get("title") or "").strip()
+        body = str(record.get("text") or "")
+        metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+        full = f"{title}\n\n{body}" if title and body.strip() else (title or body)
+        if not full.strip():
+            continue
+        yield Document(
+            id=str(record["_id"]),
+            path=f.display,
+            title=title or full.strip().splitlines()[0],
+            text=full,
+            metadata=metadata,
+        )
+
+
+def read_documents(
+    files: Iterable[InputFile],
+    report: LoadReport,
+    on_file: Callable[[InputFile], None] | None = None,
+) -> Iterator[Document]:
+    """The documents of ``files``, each id once (later duplicates are skipped).
+
+    Raises :class:`NoInputError` at the end if not one document could be read.
+    """
+    seen: set[str] = set()
+    for f in files:
+        for doc in read_file(f, report):
+            if doc.id in seen:
+                report.duplicates.append(f"{doc.id} ({f.display})")
+                continue
+            seen.add(doc.id)
+            report.documents += 1
+            yield doc
+        if on_file:
+            on_file(f)
+    if not report.documents:
+        detail = "; ".join(report.errors[:3] + report.warnings()[:3])
+        raise NoInputError("no readable documents in the given paths" + (f" ({detail})" if detail else ""))
+
+
+def load_documents(
+    paths: Iterable[str | os.PathLike[str]],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    report: LoadReport | None = None,
+) -> Iterator[Document]:
+    """Every document under ``paths``; problems go to ``report``."""
+    report = report if report is not None else LoadReport()
+    return read_documents(discover(paths, include, exclude, report), report)

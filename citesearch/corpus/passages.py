@@ -1,0 +1,84 @@
+"""Split documents into passages along paragraph and sentence boundaries.
+
+Sentences come from NLTK's Punkt tokenizer used as a class, with a list of common
+abbreviations and no downloaded model. Whole sentences are packed into windows of about
+``words`` words; a sentence longer than a window is cut at word boundaries. A window
+closes early at a paragraph boundary once it is half full, and a short tail is merged
+into the passage before it, so a short document is exactly one passage.
+Every passage is a character span: ``document.text[start:end]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from .documents import Document, Passage
+
+DEFAULT_WORDS = 120
+DEFAULT_OVERLAP = 0
+
+_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t\r\f\v]*\n|\s*\Z)", re.S)
+_WORD = re.compile(r"\S+")
+
+ABBREVIATIONS = (
+    "dr mr mrs ms prof sr jr st mt no nos vs etc e.g i.e cf al fig figs eq eqs vol "
+    "pp ed eds approx dept est inc ltd co corp jan feb mar apr jun jul aug sep sept oct "
+    "nov dec u.s u.k ph.d m.d b.a m.a ca"
+).split()
+
+
+@lru_cache(maxsize=1)
+def _sentence_splitter():
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    params.abbrev_types = set(ABBREVIATIONS)
+    return PunktSentenceTokenizer(params)
+
+
+def _units(text: str, words: int) -> Iterator[tuple[int, int, int, bool]]:
+    """(start, end, word count, starts a paragraph) for each sentence-sized unit."""
+    splitter = _sentence_splitter()
+    for para in _PARAGRAPH.finditer(text):
+        first = True
+        base = para.start()
+        for s, e in splitter.span_tokenize(para.group()):
+            spans = [m.span() for m in _WORD.finditer(para.group(), s, e)]
+            for i in range(0, len(spans), words):
+                chunk = spans[i : i + words]
+                yield base + chunk[0][0], base + chunk[-1][1], len(chunk), first
+                first = False
+
+
+def split_passages(doc: Document, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_OVERLAP) -> list[Passage]:
+    """Cut ``doc`` into passages of about ``words`` words.
+
+    ``overlap`` is how many sentences each passage repeats from the end of the one
+    before it.
+    """
+    if words < 1 or overlap < 0:
+        raise ValueError("words must be positive and overlap non-negative")
+    units = list(_units(doc.text, words))
+    windows: list[list[tuple[int, int, int, bool]]] = []
+    current: list[tuple[int, int, int, bool]] = []
+    carried = 0  # units at the head of `current` repeated from the previous window
+    count = 0  # words in `current` beyond the carried units
+    for unit in units:
+        n, new_paragraph = unit[2], unit[3]
+        full = count + n > words or (new_paragraph and count >= words / 2)
+        if count and full:
+            windows.append(current)
+            carried = min(overlap, len(current) - 1)
+            current = current[len(current) - carried :] if carried else []
+            count = 0
+        current.append(unit)
+        count += n
+    if not current:
+        return []
+    if windows and count < words / 4:
+        windows[-1] = windows[-1] + current[carried:]
+    else:
+        windows.append(current)
+    return [Passage(doc.id, i, w[0][0], w[-1][1]) for i, w in enumerate(windows)]

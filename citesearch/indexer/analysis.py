@@ -1,0 +1,134 @@
+"""Text analysis: the same steps at index time and at query time.
+
+A token is a run of word characters (``token_pattern``), Unicode-normalized (NFKC),
+lowercased and, with ``strip_accents``, folded to its unaccented letters. Stop words are
+dropped by their surface form; the rest are stemmed with NLTK (``porter`` or
+``snowball``) or kept (``none``).
+
+Stemming happens once per distinct surface form at index time, and the index stores the
+form → term table, so the query path needs neither NLTK nor scikit-learn: it tokenizes
+the query the same way and looks each form up (see :class:`FormTable`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+
+STEMMERS = ("snowball", "porter", "none")
+STOPWORD_LISTS = ("english", "none")
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """Saved in the index manifest and reused at query time."""
+
+    token_pattern: str = r"(?u)\b\w\w+\b"
+    strip_accents: bool = True
+    stopwords: str = "english"
+    stemmer: str = "snowball"
+
+    def __post_init__(self) -> None:
+        if self.stemmer not in STEMMERS:
+            raise ValueError(f"unknown stemmer {self.stemmer!r}; choose from {', '.join(STEMMERS)}")
+        if self.stopwords not in STOPWORD_LISTS:
+            raise ValueError(f"unknown stop word list {self.stopwords!r}; choose from {', '.join(STOPWORD_LISTS)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def normalize(token: str, strip_accents: bool = True) -> str:
+    """NFKC, lowercase and (optionally) accent folding of one token.
+
+    >>> normalize("Café")
+    'cafe'
+    """
+    if token.isascii():
+        return token.lower()
+    token = unicodedata.normalize("NFKC", token).lower()
+    if strip_accents:
+        token = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+    return token
+
+
+class Tokenizer:
+    """Splits text into normalized surface forms, with their character spans."""
+
+    def __init__(self, config: AnalyzerConfig):
+        self.config = config
+        self._pattern = re.compile(config.token_pattern)
+
+    def forms(self, text: str) -> list[str]:
+        strip = self.config.strip_accents
+        if text.isascii():
+            return self._pattern.findall(text.lower())
+        return [normalize(t, strip) for t in self._pattern.findall(text)]
+
+    def spans(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, form) of each token, offsets into ``text``."""
+        strip = self.config.strip_accents
+        for m in self._pattern.finditer(text):
+            yield m.start(), m.end(), normalize(m.group(), strip)
+
+
+def stopword_list(name: str) -> list[str]:
+    """The stop words to save in the index (index time: imports scikit-learn)."""
+    if name == "none":
+        return []
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(ENGLISH_STOP_WORDS)
+
+
+def make_stemmer(name: str) -> Callable[[str], str]:
+    """The stemming function for ``name`` (index time: imports NLTK)."""
+    if name == "none":
+        return lambda form: form
+    if name == "porter":
+        from nltk.stem.porter import PorterStemmer
+
+        return PorterStemmer().stem
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english").stem
+
+
+class TermMapper:
+    """Index-time analysis: text → term ids, stemming each distinct form once.
+
+    ``vocabulary`` grows as new terms are seen; ``forms`` maps every surface form met
+    (stop words included, mapped to ``-1``) to its term id, and is saved in the index.
+    """
+
+    def __init__(self, config: AnalyzerConfig):
+        self.config = config
+        self.tokenizer = Tokenizer(config)
+        self.stopwords = frozenset(stopword_list(config.stopwords))
+        self._stem = make_stemmer(config.stemmer)
+        self.vocabulary: dict[str, int] = {}
+        self.terms_by_id: list[str] = []
+        self.forms: dict[str, int] = {}
+
+    def _term_id(self, form: str) -> int:
+        if form in self.stopwords:
+            term = -1
+        else:
+            stem = self._stem(form)
+            term = self.vocabulary.get(stem, -1)
+            if term < 0:
+                term = self.vocabulary[stem] = len(self.terms_by_id)
+                self.terms_by_id.append(stem)
+        self.forms[form] = term
+        return term
+
+    def term_ids(self, text: str) -> list[int]:
+        forms, lookup = self.forms, self._term_id
+        ids = [forms[f] if f in forms else lookup(f) for f in self.tokenizer.forms(text)]
+        return [t for t in ids if t >= 0]
+
+    def terms(self, text: str) -> list[str]:
+        """Term strings of ``text`` (the analyzer handed to scikit-learn and rank_bm25)."""
+        return [self.terms_by_id[i] for i in self.term_ids(text)]

@@ -1,0 +1,110 @@
+"""BM25 weighting: pure functions over numpy arrays, chosen through ``BM25_VARIANTS``.
+
+Each variant is an idf function of (document frequency, number of passages) and a
+term-frequency function of (tf, passage length / average length, k1, b, delta). The
+index stores ``idf * tf_part`` for every (term, passage) pair, so a query is a few
+slices and a sum. Terms absent from a passage contribute nothing, in every variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_K1 = 0.9
+DEFAULT_B = 0.4
+DEFAULT_DELTA = {"bm25+": 1.0, "bm25l": 0.5}
+OKAPI_EPSILON = 0.25
+
+
+def idf_okapi(df: np.ndarray, n: int, epsilon: float = OKAPI_EPSILON) -> np.ndarray:
+    """Robertson–Spärck Jones idf, log((N - df + 0.5) / (df + 0.5)), as rank_bm25's
+    BM25Okapi floors it: negative values become ``epsilon`` times the mean idf."""
+    idf = np.log((n - df + 0.5) / (df + 0.5))
+    if idf.size:
+        idf[idf < 0] = epsilon * idf.mean()
+    return idf
+
+
+def idf_lucene(df: np.ndarray, n: int) -> np.ndarray:
+    """Lucene's BM25Similarity (and Anserini's) idf: log(1 + (N - df + 0.5) / (df + 0.5))."""
+    return np.log1p((n - df + 0.5) / (df + 0.5))
+
+
+def idf_bm25plus(df: np.ndarray, n: int) -> np.ndarray:
+    """Lv & Zhai, "Lower-bounding term frequency normalization" (CIKM 2011): log((N + 1) / df)."""
+    return np.log((n + 1) / df)
+
+
+def idf_bm25l(df: np.ndarray, n: int) -> np.ndarray:
+    """Lv & Zhai, "When documents are very long, BM25 fails!" (SIGIR 2011): log((N + 1) / (df + 0.5))."""
+    return np.log((n + 1) / (df + 0.5))
+
+
+def tf_okapi(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 0.0) -> np.ndarray:
+    """Robertson et al., Okapi at TREC-3: tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))."""
+    return tf * (k1 + 1) / (tf + k1 * (1 - b + b * rel_len))
+
+
+def tf_lucene(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 0.0) -> np.ndarray:
+    """Lucene 8+: tf / (tf + k1 (1 - b + b dl/avgdl)) — Okapi without the constant (k1 + 1)."""
+    return tf / (tf + k1 * (1 - b + b * rel_len))
+
+
+def tf_bm25plus(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 1.0) -> np.ndarray:
+    """BM25+: the Okapi part plus ``delta`` for every passage that has the term."""
+    return tf_okapi(tf, rel_len, k1, b) + delta
+
+
+def tf_bm25l(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 0.5) -> np.ndarray:
+    """BM25L: c = tf / (1 - b + b dl/avgdl), then (k1 + 1)(c + delta) / (k1 + c + delta)."""
+    c = tf / (1 - b + b * rel_len)
+    return (k1 + 1) * (c + delta) / (k1 + c + delta)
+
+
+@dataclass(frozen=True)
+class Variant:
+    idf: Callable[[np.ndarray, int], np.ndarray]
+    tf: Callable[..., np.ndarray]
+
+
+BM25_VARIANTS: dict[str, Variant] = {
+    "okapi": Variant(idf_okapi, tf_okapi),
+    "lucene": Variant(idf_lucene, tf_lucene),
+    "bm25+": Variant(idf_bm25plus, tf_bm25plus),
+    "bm25l": Variant(idf_bm25l, tf_bm25l),
+}
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    variant: str = "okapi"
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+    delta: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.variant not in BM25_VARIANTS:
+            raise ValueError(f"unknown BM25 variant {self.variant!r}; choose from {', '.join(BM25_VARIANTS)}")
+        if self.k1 < 0 or not 0 <= self.b <= 1:
+            raise ValueError("BM25 needs k1 >= 0 and 0 <= b <= 1")
+
+    @property
+    def effective_delta(self) -> float:
+        return self.delta if self.delta is not None else DEFAULT_DELTA.get(self.variant, 0.0)
+
+    def to_dict(self) -> dict:
+        return {"variant": self.variant, "k1": self.k1, "b": self.b, "delta": self.effective_delta}
+
+
+def idf(params: BM25Params, df: np.ndarray, n: int) -> np.ndarray:
+    return BM25_VARIANTS[params.variant].idf(df.astype(np.float64), n)
+
+
+def weights(params: BM25Params, tf: np.ndarray, rel_len: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
+    """idf × tf part for postings with frequencies ``tf`` in passages of relative length
+    ``rel_len`` (dl / avgdl), each posting's term idf in ``term_idf``."""
+    v = BM25_VARIANTS[params.variant]
+    return term_idf * v.tf(tf.astype(np.float64), rel_len, params.k1, params.b, params.effective_delta)

@@ -1,0 +1,229 @@
+"""The index on disk: a folder of plain files, never pickles.
+
+``manifest.json``
+    format version, analyzer / passage / scoring settings, counts and file checksums.
+``store.sqlite``
+    ``sources`` (one row per document, with its full text), ``passages`` (character
+    offsets into their source), ``terms`` (term, document frequency) and ``forms``
+    (surface form → term id, stop words as -1): what the query path needs instead of
+    a stemmer.
+``*.npy``
+    a term-major compressed sparse matrix over passages, shared by both scorers:
+    ``postings_indptr`` (terms + 1), ``postings_passages`` (passage row ids),
+    ``postings_tf``, ``bm25_weights`` and ``tfidf_weights`` (one value per posting);
+    ``passage_source`` and ``passage_length`` (one value per passage);
+    ``tfidf_idf`` (one value per term). All are memory-mapped when read.
+
+An index is written to a temporary sibling folder and renamed into place, so a failed
+build leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import CitesearchError, IndexCorrupt, IndexNotFound, IndexVersionError
+
+FORMAT = "citesearch-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+STORE = "store.sqlite"
+ARRAYS = (
+    "postings_indptr",
+    "postings_passages",
+    "postings_tf",
+    "bm25_weights",
+    "tfidf_weights",
+    "tfidf_idf",
+    "passage_source",
+    "passage_length",
+)
+
+SCHEMA = """
+CREATE TABLE sources (
+    row INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE TABLE passages (
+    row INTEGER PRIMARY KEY,
+    source INTEGER NOT NULL REFERENCES sources(row),
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL
+);
+CREATE TABLE terms (
+    id INTEGER PRIMARY KEY,
+    term TEXT NOT NULL,
+    df INTEGER NOT NULL
+);
+CREATE TABLE forms (
+    form TEXT PRIMARY KEY,
+    term INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class IndexWriter:
+    """Writes one index into a temporary folder; :meth:`commit` moves it into place."""
+
+    def __init__(self, target: str | os.PathLike[str]):
+        self.target = Path(target)
+        _check_replaceable(self.target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent))
+        self.db = sqlite3.connect(self.tmp / STORE)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+
+    def add_sources(self, rows: list[tuple[int, str, str, str, str, str]]) -> None:
+        self.db.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def add_passages(self, rows: list[tuple[int, int, int, int, int]]) -> None:
+        self.db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
+
+    def add_vocabulary(self, terms: list[str], df: np.ndarray, forms: dict[str, int]) -> None:
+        self.db.executemany("INSERT INTO terms VALUES (?, ?, ?)", zip(range(len(terms)), terms, df.tolist()))
+        self.db.executemany("INSERT INTO forms VALUES (?, ?)", forms.items())
+
+    def save_array(self, name: str, array: np.ndarray) -> None:
+        assert name in ARRAYS, name
+        np.save(self.tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+
+    def commit(self, manifest: dict[str, Any]) -> Path:
+        self.db.commit()
+        self.db.close()
+        files = sorted(p.name for p in self.tmp.iterdir())
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            **manifest,
+            "files": {name: {"bytes": (self.tmp / name).stat().st_size, "sha256": _sha256(self.tmp / name)} for name in files},
+        }
+        with open(self.tmp / MANIFEST, "w") as f:
+            json.dump(manifest, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        old = None
+        if self.target.exists():
+            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+            os.rename(self.target, old)
+        os.rename(self.tmp, self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.target
+
+    def abort(self) -> None:
+        try:
+            self.db.close()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse to replace a folder that is not an index (a typo must not cost files)."""
+    if target.exists():
+        if not target.is_dir():
+            raise CitesearchError(f"{target} exists and is not a directory")
+        if any(target.iterdir()) and not (target / MANIFEST).exists():
+            raise CitesearchError(
+                f"{target} is a non-empty directory that holds no citesearch index; refusing to replace it",
+                hint="Choose another --index directory.",
+            )
+
+
+@contextmanager
+def writing(target: str | os.PathLike[str]) -> Iterator[IndexWriter]:
+    """``with writing(dir) as w: ...; w.commit(manifest)`` — cleaned up if anything fails."""
+    writer = IndexWriter(target)
+    try:
+        yield writer
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise IndexNotFound(f"no citesearch index at {path}")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{manifest_path}: unreadable manifest ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise IndexCorrupt(f"{manifest_path}: not a citesearch manifest")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexVersionError(
+            f"index at {path} has format version {version}; this citesearch reads version {FORMAT_VERSION}"
+        )
+    return manifest
+
+
+class IndexReader:
+    """Read access to an index folder: memory-mapped arrays and the SQLite store."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.manifest = read_manifest(self.path)
+        try:
+            self.arrays = {name: np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+            uri = (self.path / STORE).resolve().as_uri() + "?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except (OSError, ValueError, sqlite3.Error) as exc:
+            raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
+        self.indptr = self.arrays["postings_indptr"]
+        self.postings = self.arrays["postings_passages"]
+        self.n_passages = int(self.manifest["counts"]["passages"])
+        self.stopwords = frozenset(self.manifest["analyzer"].get("stopword_list", ()))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def verify(self) -> list[str]:
+        """Names of files whose checksum no longer matches the manifest."""
+        bad = []
+        for name, meta in self.manifest.get("files", {}).items():
+            p = self.path / name
+            if not p.is_file() or _sha256(p) != meta["sha256"]:
+                bad.append(name)
+        return bad
+
+    def term_ids(self, forms: list[str]) -> dict[str, int]:
+        """Term id of each surface form the index has seen (stop words map to -1)."""
+        if not forms:
+            return {}
+        unique = sorted(set(forms))
+        marks = ",".join("?" * len(unique))
+        return dict(self.db.execute(f"SELECT form, term FROM forms WHERE form IN ({marks})", unique))
+
+    def term_strings(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, term FROM terms WHERE id IN ({marks})", list(ids)))

@@ -1,0 +1,298 @@
+"""``Index``: open an index folder and search it.
+
+>>> index = Index.open("examples-index")                      # doctest: +SKIP
+>>> found = index.search('"cold brew" extraction', k=5)       # doctest: +SKIP
+>>> [(r.rank, r.citation, r.source.title) for r in found.results]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import QuerySyntaxError
+from ..indexer import bm25
+from ..indexer.analysis import AnalyzerConfig, Tokenizer
+from ..indexer.storage import IndexReader
+from .citations import number_sources
+from .fusion import FUSERS
+from .query import ParsedQuery, parse_query
+from .ranking import Scorer
+from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
+from .snippets import make_snippet
+
+METHODS = ("bm25", "tfidf", "hybrid")
+DEFAULT_FUSION = "rrf"
+DEFAULT_INDEX_DIR = ".citesearch"
+
+
+def default_index_path() -> Path:
+    """``$CITESEARCH_INDEX``, else ``./.citesearch``."""
+    return Path(os.environ.get("CITESEARCH_INDEX") or DEFAULT_INDEX_DIR)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Passage rows and scores, best first: what a ranking is before it is rendered."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+
+
+class Index:
+    """A citesearch index folder, opened for searching (memory-mapped, read-only)."""
+
+    def __init__(self, reader: IndexReader):
+        self.reader = reader
+        self.manifest = reader.manifest
+        config = {k: v for k, v in self.manifest["analyzer"].items() if k != "stopword_list"}
+        self.tokenizer = Tokenizer(AnalyzerConfig(**config))
+        self.scorer = Scorer(reader)
+        self.default_method = self.manifest.get("search", {}).get("method", "hybrid")
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Index:
+        return cls(IndexReader(path if path is not None else default_index_path()))
+
+    def close(self) -> None:
+        self.reader.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- analysis ---------------------------------------------------------------
+
+    def analyze(self, text: str) -> tuple[list[int], list[str]]:
+        """Term ids of ``text`` (repeats kept) and the forms the index has never seen."""
+        forms = self.tokenizer.forms(text)
+        known = self.reader.term_ids(forms)
+        ids = [known[f] for f in forms if known.get(f, -1) >= 0]
+        unseen = [f for f in forms if f not in known and f not in self.reader.stopwords]
+        return ids, unseen
+
+    def _phrase_keys(self, text: str) -> list[int | str]:
+        forms = self.tokenizer.forms(text)
+        known = self.reader.term_ids(forms)
+        return [known[f] if known.get(f, -1) >= 0 else f for f in forms]
+
+    # -- filters ----------------------------------------------------------------
+
+    def _source_rows(self, query: ParsedQuery) -> np.ndarray | None:
+        """Rows of the sources the query's filters allow; None when it has none."""
+        if not query.sources and not query.titles:
+            return None
+        db = self.reader.db
+        rows: set[int] | None = None
+        if query.sources:
+            rows = set()
+            for pattern in query.sources:
+                rows.update(
+                    r for (r,) in db.execute(
+                        "SELECT row FROM sources WHERE path GLOB ?1 OR path GLOB '*/' || ?1 OR id GLOB ?1",
+                        (pattern,),
+                    )
+                )
+        for word in query.titles:
+            wanted, _ = self.analyze(word)
+            if not wanted:
+                rows = set()
+                break
+            stems = self.reader.term_strings(wanted)
+            like = [f"%{w}%" for w in [word, *stems.values()]]
+            where = " OR ".join("title LIKE ?" for _ in like)
+            matched = set()
+            for row, title in db.execute(f"SELECT row, title FROM sources WHERE {where}", like):
+                if set(wanted) <= set(self.analyze(title)[0]):
+                    matched.add(row)
+            rows = matched if rows is None else rows & matched
+        return np.fromiter(sorted(rows or ()), dtype=np.int64)
+
+    def _phrase_mask(self, phrase: str, candidates: np.ndarray) -> np.ndarray:
+        """Which of the passages in ``candidates`` (a mask) contain ``phrase``."""
+        keys = self._phrase_keys(phrase)
+        terms = [k for k in keys if isinstance(k, int)]
+        if any(isinstance(k, str) and k not in self.reader.stopwords for k in keys) or not terms:
+            return np.zeros_like(candidates)
+        mask = candidates & self.scorer.containing_all(set(terms))
+        rows = np.flatnonzero(mask)
+        for row, text in self._passage_texts(rows).items():
+            if not _contains_run(self._phrase_keys(text), keys):
+                mask[row] = False
+        return mask
+
+    # -- ranking ----------------------------------------------------------------
+
+    def rank(
+        self,
+        query: str | ParsedQuery,
+        method: str | None = None,
+        fusion: str = DEFAULT_FUSION,
+        bm25_params: bm25.BM25Params | None = None,
+    ) -> Ranked:
+        """Every matching passage, best first (ties broken by passage order)."""
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        method = method or self.default_method
+        if method not in METHODS:
+            raise QuerySyntaxError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        if fusion not in FUSERS:
+            raise QuerySyntaxError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSERS)}")
+        ids, unseen = self.analyze(parsed.positive_text)
+        if not ids and not unseen:
+            if parsed.positive_text.strip() and self.tokenizer.forms(parsed.positive_text):
+                raise QuerySyntaxError(f"the query {parsed.text!r} has only stop words; add a more specific term")
+            raise QuerySyntaxError("the query has no search terms" + (" (only filters)" if parsed.sources or parsed.titles else ""))
+        counts = Counter(ids)
+        empty = Ranked(np.zeros(0, dtype=np.int64), np.zeros(0))
+        if not counts:
+            return empty
+        if method == "bm25":
+            scores = self.scorer.bm25(counts, bm25_params)
+        elif method == "tfidf":
+            scores = self.scorer.tfidf(counts)
+        else:
+            runs = [self.scorer.bm25(counts, bm25_params), self.scorer.tfidf(counts)]
+            touched = np.flatnonzero(self.scorer.containing(counts))
+            scores = FUSERS[fusion](runs, touched)
+        mask = self.scorer.containing(counts)
+        allowed = self._source_rows(parsed)
+        if allowed is not None:
+            source_ok = np.zeros(int(self.manifest["counts"]["sources"]), dtype=bool)
+            source_ok[allowed] = True
+            mask &= source_ok[self.reader["passage_source"]]
+        for text in parsed.excluded:
+            keys = self._phrase_keys(text)
+            terms = [k for k in keys if isinstance(k, int)]
+            if len(keys) > 1 and terms:
+                mask &= ~self._phrase_mask(text, mask.copy())
+            elif terms:
+                mask &= ~self.scorer.containing(terms)
+        for phrase in parsed.phrases:
+            mask = self._phrase_mask(phrase, mask)
+        rows = np.flatnonzero(mask)
+        order = np.lexsort((rows, -scores[rows]))
+        return Ranked(rows[order], scores[rows[order]])
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        method: str | None = None,
+        per_source: int | None = None,
+        fusion: str = DEFAULT_FUSION,
+        bm25_params: bm25.BM25Params | None = None,
+        explain: bool = False,
+    ) -> SearchResults:
+        """The top ``k`` passages for ``query``, with citations and a sources list."""
+        if k < 1:
+            raise QuerySyntaxError("k must be at least 1")
+        parsed = parse_query(query)
+        method = method or self.default_method
+        ranked = self.rank(parsed, method, fusion, bm25_params)
+        rows, scores = _cap(ranked, k, per_source, self.reader["passage_source"])
+        passages = self._passages(rows)
+        sources = [p[1] for p in passages]
+        numbers, cited = number_sources(sources)
+        query_ids, _ = self.analyze(parsed.positive_text)
+        highlight_terms = set(query_ids)
+        results = []
+        for i, ((passage, source), score) in enumerate(zip(passages, scores)):
+            snippet, spans = self._snippet(passage.text, highlight_terms)
+            results.append(
+                Result(
+                    rank=i + 1,
+                    score=round(float(score), 6),
+                    citation=numbers[i],
+                    passage=passage,
+                    source=source,
+                    snippet=snippet,
+                    highlights=spans,
+                    explanation=self.explain(Counter(query_ids), int(rows[i]), bm25_params) if explain else (),
+                )
+            )
+        return SearchResults(query=query, method=method, results=results, sources=cited)
+
+    # -- records ----------------------------------------------------------------
+
+    def _passage_texts(self, rows) -> dict[int, str]:
+        out: dict[int, str] = {}
+        rows = [int(r) for r in rows]
+        for i in range(0, len(rows), 500):
+            chunk = rows[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self.reader.db.execute(
+                    f'SELECT p.row, substr(s.text, p.start + 1, p."end" - p.start) FROM passages p '
+                    f"JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+                    chunk,
+                )
+            )
+        return out
+
+    def _passages(self, rows: np.ndarray) -> list[tuple[PassageRef, SourceRef]]:
+        if not len(rows):
+            return []
+        wanted = [int(r) for r in rows]
+        marks = ",".join("?" * len(wanted))
+        found = {
+            row: (
+                PassageRef(f"{sid}#{ordinal}", sid, ordinal, start, end, text),
+                SourceRef(sid, path, title),
+            )
+            for row, sid, path, title, ordinal, start, end, text in self.reader.db.execute(
+                f'SELECT p.row, s.id, s.path, s.title, p.ordinal, p.start, p."end", '
+                f'substr(s.text, p.start + 1, p."end" - p.start) '
+                f"FROM passages p JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+                wanted,
+            )
+        }
+        return [found[r] for r in wanted]
+
+    def _snippet(self, text: str, terms: set[int]) -> tuple[str, tuple[tuple[int, int], ...]]:
+        spans = list(self.tokenizer.spans(text))
+        known = self.reader.term_ids([f for _, _, f in spans])
+        matches = [(s, e, known[f]) for s, e, f in spans if known.get(f, -1) in terms]
+        return make_snippet(text, matches)
+
+    def explain(self, counts: dict[int, int], row: int, params: bm25.BM25Params | None = None) -> tuple[TermContribution, ...]:
+        """Each query term's BM25 contribution to passage ``row``."""
+        params = params or self.scorer.index_bm25
+        names = self.reader.term_strings(list(counts))
+        length = int(self.reader["passage_length"][row])
+        idf = self.scorer.bm25_idf(params)
+        variant = bm25.BM25_VARIANTS[params.variant]
+        out = []
+        for term, count in counts.items():
+            s = self.scorer.postings(term)
+            rows = self.reader.postings[s]
+            j = int(np.searchsorted(rows, row))
+            tf = int(self.reader["postings_tf"][s.start + j]) if j < len(rows) and rows[j] == row else 0
+            part = float(variant.tf(np.float64(tf), length / self.scorer.avgdl, params.k1, params.b, params.effective_delta)) if tf else 0.0
+            out.append(TermContribution(names.get(term, str(term)), count, float(idf[term]), tf, length, self.scorer.avgdl, part, count * float(idf[term]) * part))
+        return tuple(out)
+
+
+def _cap(ranked: Ranked, k: int, per_source: int | None, passage_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not per_source:
+        return ranked.rows[:k], ranked.scores[:k]
+    taken: Counter[int] = Counter()
+    keep = []
+    for i, row in enumerate(ranked.rows):
+        src = int(passage_source[row])
+        if taken[src] < per_source:
+            taken[src] += 1
+            keep.append(i)
+            if len(keep) == k:
+                break
+    return ranked.rows[keep], ranked.scores[keep]
+
+
+def _contains_run(seq: list, run: list) -> bool:
+    n = len(run)
+    return any(seq[i : i + n] == run for i in range(len(seq) - n + 1))
