@@ -16,12 +16,21 @@ from typing import Any
 import click
 
 from . import __version__
+from .corpus.passages import DEFAULT_OVERLAP, DEFAULT_WORDS
 from .errors import CitesearchError
+from .indexer.analysis import STEMMERS, STOPWORD_LISTS, AnalyzerConfig
+from .indexer.bm25 import BM25_VARIANTS, DEFAULT_B, DEFAULT_K1, BM25Params
+from .search.formats import FORMATS as RENDERERS
+from .search.fusion import FUSERS
+from .evaluation.measures import DEFAULT_MEASURES
+from .search.batch import LEVELS, RUN_FORMATS
+from .search.expansion import RM3
+from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
+from .search.searcher import AGGREGATES, DEFAULT_METHOD, METHODS
 
-METHODS = ("bm25", "tfidf", "hybrid")
-VARIANTS = ("okapi", "lucene", "bm25+", "bm25l")
-FORMATS = ("text", "json", "jsonl", "markdown")
-FUSIONS = ("rrf", "linear")
+VARIANTS = tuple(BM25_VARIANTS)
+FORMATS = tuple(RENDERERS)
+FUSIONS = tuple(FUSERS)
 
 
 def _fail(message: str, hint: str | None = None) -> None:
@@ -98,14 +107,14 @@ def cli() -> None:
 @index_dir_option
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching GLOB (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable).")
-@click.option("--passage-words", type=click.IntRange(10, 10_000), default=None, help="Words per passage, about.  [default: 120]")
-@click.option("--overlap", type=click.IntRange(0, 20), default=None, help="Sentences repeated between passages.  [default: 0]")
-@click.option("--stemmer", type=click.Choice(["snowball", "porter", "none"]), default=None, help="[default: snowball]")
-@click.option("--stopwords", type=click.Choice(["english", "none"]), default=None, help="[default: english]")
-@click.option("--variant", type=click.Choice(VARIANTS), default=None, help="BM25 variant.  [default: okapi]")
-@click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1.  [default: 0.9]")
-@click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b.  [default: 0.4]")
-@click.option("--method", type=click.Choice(METHODS), default=None, help="Default search method saved in the index.  [default: hybrid]")
+@click.option("--passage-words", type=click.IntRange(10, 10_000), default=None, help=f"Words per passage, about.  [default: {DEFAULT_WORDS}]")
+@click.option("--overlap", type=click.IntRange(0, 20), default=None, help=f"Sentences repeated between passages.  [default: {DEFAULT_OVERLAP}]")
+@click.option("--stemmer", type=click.Choice(STEMMERS), default=None, help=f"[default: {AnalyzerConfig.stemmer}]")
+@click.option("--stopwords", type=click.Choice(STOPWORD_LISTS), default=None, help=f"[default: {AnalyzerConfig.stopwords}]")
+@click.option("--variant", type=click.Choice(VARIANTS), default=None, help=f"BM25 variant.  [default: {BM25Params.variant}]")
+@click.option("--k1", type=click.FloatRange(0), default=None, help=f"BM25 k1.  [default: {DEFAULT_K1}]")
+@click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help=f"BM25 b.  [default: {DEFAULT_B}]")
+@click.option("--method", type=click.Choice(METHODS), default=None, help=f"Default search method saved in the index.  [default: {DEFAULT_METHOD}]")
 @click.option("--strict", is_flag=True, help="Fail on the first unreadable file or malformed line, keeping the previous index.")
 @friendly_errors
 def index(paths, index_dir, include, exclude, passage_words, overlap, stemmer, stopwords, variant, k1, b, method, strict) -> None:
@@ -125,9 +134,7 @@ def index(paths, index_dir, include, exclude, passage_words, overlap, stemmer, s
     from dataclasses import replace
 
     from .corpus import LoadReport, discover, read_documents
-    from .indexer.analysis import AnalyzerConfig
-    from .indexer.bm25 import BM25Params
-    from .indexer.builder import DEFAULT_METHOD, IndexSettings, build_index
+    from .indexer.builder import IndexSettings, build_index
 
     settings = IndexSettings()
     settings = replace(
@@ -195,20 +202,17 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
         citesearch search '"cold brew" extraction -espresso' -k 5
         citesearch search 'caffeine source:*.md' --format json
     """
-    from .search.formats import FORMATS as RENDER
     from .search.searcher import Index
 
     with Index.open(_index_path(index_dir)) as idx:
         params = None
         if variant or k1 is not None or b is not None:
-            from .indexer.bm25 import BM25Params
-
             base = idx.scorer.index_bm25
             params = BM25Params(variant or base.variant, base.k1 if k1 is None else k1, base.b if b is None else b)
         found = idx.search(query, k=k, method=method, per_source=per_source, fusion=fusion, bm25_params=params, explain=explain)
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    sys.stdout.write(RENDER[fmt](found, color=color, explain=explain))
+    sys.stdout.write(RENDERERS[fmt](found, color=color, explain=explain))
 
 
 @cli.command()
@@ -247,6 +251,189 @@ def info(index_dir, as_json, verify) -> None:
             _fail(f"index at {reader.path} is damaged: {', '.join(bad)} changed since it was written", "Rebuild the index.")
         click.echo("Checksums  all files match", err=True)
     reader.close()
+
+
+def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for decorator in reversed(
+        [
+            click.option("--expand", type=click.Choice(["none", "rm3"]), default="none", show_default=True, help="Pseudo-relevance feedback."),
+            click.option("--fb-docs", type=click.IntRange(1), default=RM3.fb_docs, show_default=True, help="RM3 feedback passages."),
+            click.option("--fb-terms", type=click.IntRange(1), default=RM3.fb_terms, show_default=True, help="RM3 expansion terms."),
+            click.option("--fb-weight", type=click.FloatRange(0, 1), default=RM3.weight, show_default=True, help="RM3 weight of the original query."),
+        ]
+    ):
+        fn = decorator(fn)
+    return fn
+
+
+def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for decorator in reversed(
+        [
+            click.option("--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]"),
+            click.option("--fusion", type=click.Choice(FUSIONS), default="rrf", show_default=True, help="How hybrid combines BM25 and TF-IDF."),
+            click.option("--level", type=click.Choice(LEVELS), default="document", show_default=True, help="Rank documents (by their passages) or passages."),
+            click.option("--aggregate", type=click.Choice(AGGREGATES), default="max", show_default=True, help="A document's score from its passages'."),
+            click.option("--syntax/--no-syntax", default=False, show_default=True, help="Read queries with the search syntax (phrases, -word, filters)."),
+            click.option("--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]"),
+        ]
+    ):
+        fn = decorator(fn)
+    return _rm3_option(fn)
+
+
+def _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight, fmt="trec", run_name=None):
+    from .search.batch import BatchOptions
+
+    return BatchOptions(
+        k=k or (1000 if fmt == "trec" else 10),
+        method=method,
+        fusion=fusion,
+        expand=RM3(fb_docs, fb_terms, fb_weight) if expand == "rm3" else None,
+        level=level,
+        aggregate=aggregate,
+        fmt=fmt,
+        run_name=run_name or f"citesearch-{method or DEFAULT_METHOD}" + ("-rm3" if expand == "rm3" else ""),
+        syntax=syntax,
+    )
+
+
+def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: int, errors: list[str]):
+    """Yield output lines per query with a progress bar (queries/s) on stderr."""
+    from .search.batch import run_queries
+
+    started = time.perf_counter()
+    with _progress(len(queries), "Searching") as bar:
+        for lines, error in run_queries(index_path, queries, opts, workers):
+            if error:
+                errors.append(error)
+            bar.update(1)
+            yield lines
+    seconds = time.perf_counter() - started
+    click.echo(f"{len(queries):,} queries in {seconds:.1f} s ({len(queries) / max(seconds, 1e-9):,.0f} q/s)", err=True)
+
+
+@cli.command()
+@click.argument("queries_file", metavar="QUERIES", type=click.Path(dir_okay=False))
+@index_dir_option
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The run file to write ('-' for stdout).")
+@click.option("--format", "fmt", type=click.Choice(RUN_FORMATS), default="trec", show_default=True)
+@click.option("-k", "--top", "k", type=click.IntRange(1), default=None, help="Results per query  [default: 1000 for trec, else 10]")
+@click.option("--run-name", default=None, help="Run tag in TREC output  [default: citesearch-METHOD]")
+@click.option("--query-format", type=click.Choice(QUERY_FORMATS), default=None, help="[default: from the extension and content]")
+@click.option("--topic-field", type=click.Choice(TOPIC_FIELDS), default="title", show_default=True, help="TREC topics: which field is the query.")
+@click.option("--strict", is_flag=True, help="Stop at the first malformed query line.")
+@_ranking_options
+@friendly_errors
+def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic_field, strict, method, fusion, level, aggregate, syntax, workers, expand, fb_docs, fb_terms, fb_weight) -> None:
+    """Run every query of a file and write a run file.
+
+    QUERIES is plain text (one query per line, ids 1..n), TSV (id<TAB>query), JSONL
+    ({"_id", "text"}) or TREC topics (<top><num><title>...</top>). TREC output is
+    `qid Q0 docid rank score run_name`; documents with equal scores are ranked by id,
+    descending, which is how trec_eval orders ties.
+
+    \b
+    Example:
+        citesearch batch topics.txt --index idx -o run.trec
+        citesearch batch queries.jsonl --index idx -o run.jsonl --format jsonl --level passage
+    """
+    from .search.batch import write_atomically
+    from .search.queryfiles import read_queries
+
+    qf = read_queries(queries_file, query_format, topic_field, strict)
+    for err in qf.errors:
+        click.echo(f"Error: {err}", err=True)
+    opts = _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight, fmt, run_name)
+    path = _index_path(index_dir)
+    from .search.searcher import Index
+
+    Index.open(path).close()  # a missing or unreadable index fails here, before any work
+    errors: list[str] = []
+    pieces = _run_batch(path, qf.queries, opts, workers, errors)
+    if output == "-":
+        for piece in pieces:
+            sys.stdout.write(piece)
+    else:
+        write_atomically(output, pieces)
+    for err in errors:
+        click.echo(f"Warning: {err}", err=True)
+    if qf.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--qrels", required=True, type=click.Path(dir_okay=False), help="Judgments: TREC (qid iter docid rel) or BEIR TSV.")
+@click.option("--metrics", default=",".join(DEFAULT_MEASURES), show_default=True, help="Comma-separated, ir_measures names.")
+@click.option("--per-query", is_flag=True, help="Also show each query's values.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("-c", "--complete", is_flag=True, help="Count judged queries missing from a run as 0 (trec_eval -c).")
+@click.option("-l", "--relevance-level", type=int, default=1, show_default=True, help="Minimum judgment that counts as relevant (trec_eval -l).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="With 2+ runs: PNG of per-query deltas (needs matplotlib).")
+@click.option("--queries", "queries_file", type=click.Path(dir_okay=False), default=None, help="Run these queries on --index first, then evaluate.")
+@index_dir_option
+@click.option("-k", "--top", "k", type=click.IntRange(1), default=1000, show_default=True, help="With --queries: results per query.")
+@_ranking_options
+@friendly_errors
+def evaluate(runs, qrels, metrics, per_query, fmt, complete, relevance_level, plot, queries_file, index_dir, k, method, fusion, level, aggregate, syntax, workers, expand, fb_docs, fb_terms, fb_weight) -> None:
+    """Score run files against relevance judgments, as trec_eval does.
+
+    Measures: nDCG@k, AP, P@k, R@k, RR (or RR@k), Success@k, Bpref, Judged@k.
+    Queries without judgments are skipped and counted; judged queries a run lacks are
+    skipped too unless -c. With two or more runs, each is compared with the first.
+
+    \b
+    Example:
+        citesearch evaluate run.trec --qrels qrels.txt
+        citesearch evaluate bm25.trec hybrid.trec --qrels qrels.txt --metrics nDCG@10,AP
+        citesearch evaluate --index idx --queries queries.jsonl --qrels qrels/test.tsv
+    """
+    from .evaluation import evaluate as evaluate_run
+    from .evaluation import parse_measure, read_qrels, read_run
+    from .evaluation import report
+
+    measures = [parse_measure(m) for m in metrics.split(",") if m.strip()]
+    judgments = read_qrels(qrels)
+    loaded: dict[str, dict] = {}
+    for path in runs:
+        run, tag = read_run(path)
+        loaded[_unique(tag, loaded)] = run
+    if queries_file:
+        from .search.queryfiles import read_queries
+
+        qf = read_queries(queries_file)
+        for err in qf.errors:
+            click.echo(f"Error: {err}", err=True)
+        opts = _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight)
+        errors: list[str] = []
+        run: dict[str, dict[str, float]] = {}
+        for (qid, _), lines in zip(qf.queries, _run_batch(_index_path(index_dir), qf.queries, opts, workers, errors)):
+            for line in lines.splitlines():
+                _, _, doc, _, score, _ = line.split(" ")
+                run.setdefault(qid, {})[doc] = float(score)
+        loaded[_unique(opts.run_name, loaded)] = run
+    if not loaded:
+        raise click.UsageError("give run files, or --queries with --index")
+    evaluations = {name: evaluate_run(run, judgments, measures, relevance_level, complete) for name, run in loaded.items()}
+    names = [str(m) for m in measures]
+    if fmt == "json":
+        click.echo(report.to_json(evaluations), nl=False)
+    elif fmt == "csv":
+        click.echo(report.to_csv(evaluations, names, per_query), nl=False)
+    else:
+        click.echo(report.to_text(evaluations, names, per_query), nl=False)
+    if plot:
+        if len(evaluations) < 2:
+            raise click.UsageError("--plot compares runs: give two or more")
+        report.plot(evaluations, names[0], plot)
+        click.echo(f"Wrote {plot}", err=True)
+
+
+def _unique(name: str, taken: dict) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    return candidate
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 
 Sentences come from NLTK's Punkt tokenizer used as a class, with a list of common
 abbreviations and no downloaded model. Whole sentences are packed into windows of about
-``words`` words; a sentence longer than a window is cut at word boundaries. A window
-closes early at a paragraph boundary once it is half full, and a short tail is merged
-into the passage before it, so a short document is exactly one passage.
+``words`` words: a document of W words gets round(W / words) passages (at least one) of
+about equal size. A sentence longer than a window is cut at word boundaries; a window
+closes early at a paragraph boundary once it is three quarters full, and a short tail
+is merged into the passage before it, so a short document is exactly one passage.
 Every passage is a character span: ``document.text[start:end]``.
 """
 
@@ -16,7 +17,7 @@ from functools import lru_cache
 
 from .documents import Document, Passage
 
-DEFAULT_WORDS = 120
+DEFAULT_WORDS = 200
 DEFAULT_OVERLAP = 0
 
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t\r\f\v]*\n|\s*\Z)", re.S)
@@ -61,13 +62,19 @@ def split_passages(doc: Document, words: int = DEFAULT_WORDS, overlap: int = DEF
     if words < 1 or overlap < 0:
         raise ValueError("words must be positive and overlap non-negative")
     units = list(_units(doc.text, words))
+    if not units:
+        return []
+    # Balance the windows: as many as the document has `words`-sized stretches
+    # (rounded), each aiming at an equal share, so no passage is a stub.
+    total = sum(u[2] for u in units)
+    target = total / max(1, round(total / words))
     windows: list[list[tuple[int, int, int, bool]]] = []
     current: list[tuple[int, int, int, bool]] = []
     carried = 0  # units at the head of `current` repeated from the previous window
     count = 0  # words in `current` beyond the carried units
     for unit in units:
         n, new_paragraph = unit[2], unit[3]
-        full = count + n > words or (new_paragraph and count >= words / 2)
+        full = count + n / 2 > target or (new_paragraph and count >= target * 0.75)
         if count and full:
             windows.append(current)
             carried = min(overlap, len(current) - 1)
@@ -75,9 +82,7 @@ def split_passages(doc: Document, words: int = DEFAULT_WORDS, overlap: int = DEF
             count = 0
         current.append(unit)
         count += n
-    if not current:
-        return []
-    if windows and count < words / 4:
+    if windows and count < target / 4:
         windows[-1] = windows[-1] + current[carried:]
     else:
         windows.append(current)

@@ -28,7 +28,7 @@ class AnalyzerConfig:
     token_pattern: str = r"(?u)\b\w\w+\b"
     strip_accents: bool = True
     stopwords: str = "english"
-    stemmer: str = "snowball"
+    stemmer: str = "porter"
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:

@@ -26,7 +26,7 @@ from . import bm25, tfidf
 from .analysis import AnalyzerConfig, TermMapper
 from .storage import writing
 
-DEFAULT_METHOD = "hybrid"
+DEFAULT_METHOD = "hybrid"  # the search package's default; kept here so indexer never imports search
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,14 @@ def passage_weights(
     return back.data.astype(np.float32), transformer.idf_
 
 
-def query_weights(params: TfidfParams, counts: dict[int, int], idf: np.ndarray) -> dict[int, float]:
+def _tf(count: float, sublinear: bool) -> float:
+    # Sublinear tf is 1 + log(tf) for the integer counts of a typed query; weights below
+    # one (terms added by query expansion) are used as they are.
+    return 1 + float(np.log(count)) if sublinear and count >= 1 else float(count)
+
+
+def query_weights(params: TfidfParams, counts: dict[int, float], idf: np.ndarray) -> dict[int, float]:
     """The query vector scikit-learn's ``transform`` would make, L2-normalized."""
-    w = {t: (1 + np.log(c) if params.sublinear_tf else c) * float(idf[t]) for t, c in counts.items()}
+    w = {t: _tf(c, params.sublinear_tf) * float(idf[t]) for t, c in counts.items()}
     norm = float(np.sqrt(sum(v * v for v in w.values())))
     return {t: v / norm for t, v in w.items()} if norm > 0 else {}

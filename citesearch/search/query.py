@@ -41,6 +41,11 @@ class ParsedQuery:
         return " ".join(self.terms + self.phrases)
 
 
+def plain_query(text: str) -> ParsedQuery:
+    """``text`` as plain words, no syntax: for natural-language queries from files."""
+    return ParsedQuery(text, terms=(text,))
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse ``text`` into terms, phrases, exclusions and filters.
 

@@ -44,14 +44,14 @@ class Scorer:
         rel_len = self.reader["passage_length"][rows] / self.avgdl
         return bm25.weights(params, self.reader["postings_tf"][s], rel_len, self.bm25_idf(params)[term])
 
-    def bm25(self, counts: dict[int, int], params: bm25.BM25Params | None = None) -> np.ndarray:
+    def bm25(self, counts: dict[int, float], params: bm25.BM25Params | None = None) -> np.ndarray:
         scores = np.zeros(self.n, dtype=np.float64)
         for term, count in counts.items():
             rows = self.reader.postings[self.postings(term)]
             scores[rows] += count * self.bm25_weights(term, params)
         return scores
 
-    def tfidf(self, counts: dict[int, int]) -> np.ndarray:
+    def tfidf(self, counts: dict[int, float]) -> np.ndarray:
         scores = np.zeros(self.n, dtype=np.float64)
         weights = tfidf.query_weights(self.tfidf_params, counts, self.reader["tfidf_idf"])
         data = self.reader["tfidf_weights"]

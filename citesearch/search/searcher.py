@@ -19,6 +19,7 @@ from ..indexer import bm25
 from ..indexer.analysis import AnalyzerConfig, Tokenizer
 from ..indexer.storage import IndexReader
 from .citations import number_sources
+from .expansion import RM3, rm3_query
 from .fusion import FUSERS
 from .query import ParsedQuery, parse_query
 from .ranking import Scorer
@@ -26,6 +27,8 @@ from .results import PassageRef, Result, SearchResults, SourceRef, TermContribut
 from .snippets import make_snippet
 
 METHODS = ("bm25", "tfidf", "hybrid")
+DEFAULT_METHOD = "hybrid"
+AGGREGATES = ("max", "sum", "mean")
 DEFAULT_FUSION = "rrf"
 DEFAULT_INDEX_DIR = ".citesearch"
 
@@ -52,7 +55,7 @@ class Index:
         config = {k: v for k, v in self.manifest["analyzer"].items() if k != "stopword_list"}
         self.tokenizer = Tokenizer(AnalyzerConfig(**config))
         self.scorer = Scorer(reader)
-        self.default_method = self.manifest.get("search", {}).get("method", "hybrid")
+        self.default_method = self.manifest.get("search", {}).get("method", DEFAULT_METHOD)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Index:
@@ -129,38 +132,8 @@ class Index:
 
     # -- ranking ----------------------------------------------------------------
 
-    def rank(
-        self,
-        query: str | ParsedQuery,
-        method: str | None = None,
-        fusion: str = DEFAULT_FUSION,
-        bm25_params: bm25.BM25Params | None = None,
-    ) -> Ranked:
-        """Every matching passage, best first (ties broken by passage order)."""
-        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
-        method = method or self.default_method
-        if method not in METHODS:
-            raise QuerySyntaxError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-        if fusion not in FUSERS:
-            raise QuerySyntaxError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSERS)}")
-        ids, unseen = self.analyze(parsed.positive_text)
-        if not ids and not unseen:
-            if parsed.positive_text.strip() and self.tokenizer.forms(parsed.positive_text):
-                raise QuerySyntaxError(f"the query {parsed.text!r} has only stop words; add a more specific term")
-            raise QuerySyntaxError("the query has no search terms" + (" (only filters)" if parsed.sources or parsed.titles else ""))
-        counts = Counter(ids)
-        empty = Ranked(np.zeros(0, dtype=np.int64), np.zeros(0))
-        if not counts:
-            return empty
-        if method == "bm25":
-            scores = self.scorer.bm25(counts, bm25_params)
-        elif method == "tfidf":
-            scores = self.scorer.tfidf(counts)
-        else:
-            runs = [self.scorer.bm25(counts, bm25_params), self.scorer.tfidf(counts)]
-            touched = np.flatnonzero(self.scorer.containing(counts))
-            scores = FUSERS[fusion](runs, touched)
-        mask = self.scorer.containing(counts)
+    def _filtered(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
+        """``mask`` narrowed by the query's source/title filters, exclusions and phrases."""
         allowed = self._source_rows(parsed)
         if allowed is not None:
             source_ok = np.zeros(int(self.manifest["counts"]["sources"]), dtype=bool)
@@ -175,26 +148,136 @@ class Index:
                 mask &= ~self.scorer.containing(terms)
         for phrase in parsed.phrases:
             mask = self._phrase_mask(phrase, mask)
+        return mask
+
+    def _scores(self, method: str, weights: dict[int, float], fusion: str, params: bm25.BM25Params | None) -> np.ndarray:
+        if method == "bm25":
+            return self.scorer.bm25(weights, params)
+        if method == "tfidf":
+            return self.scorer.tfidf(weights)
+        runs = [self.scorer.bm25(weights, params), self.scorer.tfidf(weights)]
+        return FUSERS[fusion](runs, np.flatnonzero(self.scorer.containing(weights)))
+
+    def _order(self, scores: np.ndarray, mask: np.ndarray) -> Ranked:
         rows = np.flatnonzero(mask)
         order = np.lexsort((rows, -scores[rows]))
         return Ranked(rows[order], scores[rows[order]])
 
+    def passage_terms(self, rows: list[int]) -> dict[int, list[int]]:
+        """Term ids of each passage's text, in order (stop words and unknown forms dropped)."""
+        texts = self._passage_texts(rows)
+        forms = {row: self.tokenizer.forms(text) for row, text in texts.items()}
+        known = self.reader.term_ids([f for fs in forms.values() for f in fs])
+        return {row: [known[f] for f in fs if known.get(f, -1) >= 0] for row, fs in forms.items()}
+
+    def rank(
+        self,
+        query: str | ParsedQuery,
+        method: str | None = None,
+        fusion: str = DEFAULT_FUSION,
+        bm25_params: bm25.BM25Params | None = None,
+        expand: RM3 | None = None,
+    ) -> Ranked:
+        """Every matching passage, best first (ties broken by passage order).
+
+        With ``expand``, the query is first run with BM25 and expanded by RM3 from its
+        top passages; the expanded query is then scored by ``method``.
+        """
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        method = method or self.default_method
+        if method not in METHODS:
+            raise QuerySyntaxError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        if fusion not in FUSERS:
+            raise QuerySyntaxError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSERS)}")
+        ids, unseen = self.analyze(parsed.positive_text)
+        if not ids and not unseen:
+            if parsed.positive_text.strip() and self.tokenizer.forms(parsed.positive_text):
+                raise QuerySyntaxError(f"the query {parsed.text!r} has only stop words; add a more specific term")
+            raise QuerySyntaxError("the query has no search terms" + (" (only filters)" if parsed.sources or parsed.titles else ""))
+        weights: dict[int, float] = dict(Counter(ids))
+        if not weights:
+            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0))
+        if expand is not None:
+            first = self._order(
+                self.scorer.bm25(weights, bm25_params), self._filtered(parsed, self.scorer.containing(weights))
+            )
+            weights = rm3_query(expand, weights, first.rows, first.scores, self.passage_terms)
+        scores = self._scores(method, weights, fusion, bm25_params)
+        return self._order(scores, self._filtered(parsed, self.scorer.containing(weights)))
+
+    def rank_documents(
+        self,
+        query: str | ParsedQuery,
+        k: int = 1000,
+        method: str | None = None,
+        fusion: str = DEFAULT_FUSION,
+        bm25_params: bm25.BM25Params | None = None,
+        expand: RM3 | None = None,
+        aggregate: str = "max",
+    ) -> list[tuple[str, float]]:
+        """The top ``k`` sources as (source id, score), best first.
+
+        A source scores as its best passage (``max``), or the ``sum`` or ``mean`` of its
+        matching passages' scores.
+        """
+        if aggregate not in AGGREGATES:
+            raise QuerySyntaxError(f"unknown aggregate {aggregate!r}; choose from {', '.join(AGGREGATES)}")
+        ranked = self.rank(query, method, fusion, bm25_params, expand)
+        passage_source = self.reader["passage_source"]
+        if aggregate == "max":
+            rows, scores = _cap(ranked, k, 1, passage_source)
+            source_rows = [int(r) for r in passage_source[rows]]
+        else:
+            sources = passage_source[ranked.rows]
+            unique, inverse = np.unique(sources, return_inverse=True)
+            totals = np.bincount(inverse, weights=ranked.scores)
+            if aggregate == "mean":
+                totals = totals / np.bincount(inverse)
+            order = np.lexsort((unique, -totals))[:k]
+            source_rows, scores = [int(r) for r in unique[order]], totals[order]
+        ids = self.source_ids(source_rows)
+        return [(ids[r], float(s)) for r, s in zip(source_rows, scores)]
+
+    def passage_ids(self, rows: list[int]) -> dict[int, str]:
+        """``doc_id#ordinal`` of each passage row."""
+        out: dict[int, str] = {}
+        for i in range(0, len(rows), 500):
+            chunk = rows[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self.reader.db.execute(
+                    f"SELECT p.row, s.id || '#' || p.ordinal FROM passages p JOIN sources s ON s.row = p.source "
+                    f"WHERE p.row IN ({marks})",
+                    chunk,
+                )
+            )
+        return out
+
+    def source_ids(self, rows: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for i in range(0, len(rows), 500):
+            chunk = rows[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.reader.db.execute(f"SELECT row, id FROM sources WHERE row IN ({marks})", chunk))
+        return out
+
     def search(
         self,
-        query: str,
+        query: str | ParsedQuery,
         k: int = 10,
         method: str | None = None,
         per_source: int | None = None,
         fusion: str = DEFAULT_FUSION,
         bm25_params: bm25.BM25Params | None = None,
         explain: bool = False,
+        expand: RM3 | None = None,
     ) -> SearchResults:
         """The top ``k`` passages for ``query``, with citations and a sources list."""
         if k < 1:
             raise QuerySyntaxError("k must be at least 1")
-        parsed = parse_query(query)
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         method = method or self.default_method
-        ranked = self.rank(parsed, method, fusion, bm25_params)
+        ranked = self.rank(parsed, method, fusion, bm25_params, expand)
         rows, scores = _cap(ranked, k, per_source, self.reader["passage_source"])
         passages = self._passages(rows)
         sources = [p[1] for p in passages]
@@ -216,7 +299,7 @@ class Index:
                     explanation=self.explain(Counter(query_ids), int(rows[i]), bm25_params) if explain else (),
                 )
             )
-        return SearchResults(query=query, method=method, results=results, sources=cited)
+        return SearchResults(query=parsed.text, method=method, results=results, sources=cited)
 
     # -- records ----------------------------------------------------------------
 

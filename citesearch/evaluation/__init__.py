@@ -1,0 +1,24 @@
+"""Evaluating rankings against relevance judgments, with trec_eval's numbers."""
+
+from .evaluate import Evaluation, evaluate, trec_order
+from .measures import DEFAULT_MEASURES, MEASURES, Measure, parse_measure
+from .significance import holm, paired_t_test, randomization_test
+from .trec import Qrels, Run, read_qrels, read_run, trec_lines
+
+__all__ = [
+    "DEFAULT_MEASURES",
+    "MEASURES",
+    "Evaluation",
+    "Measure",
+    "Qrels",
+    "Run",
+    "evaluate",
+    "holm",
+    "paired_t_test",
+    "parse_measure",
+    "randomization_test",
+    "read_qrels",
+    "read_run",
+    "trec_lines",
+    "trec_order",
+]

@@ -1,0 +1,134 @@
+"""Batch runs: many queries from a file, over worker processes, into a run file.
+
+Workers are forked processes that each open the memory-mapped index once; the parent
+hands them chunks of queries in order and writes what comes back, so the output is in
+query-file order whatever the number of workers. The output goes to a temporary file
+renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CitesearchError
+from ..indexer.bm25 import BM25Params
+from .expansion import RM3
+from .query import parse_query, plain_query
+from .searcher import DEFAULT_FUSION, Index
+
+RUN_FORMATS = ("trec", "jsonl", "tsv")
+LEVELS = ("document", "passage")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    k: int = 1000
+    method: str | None = None
+    fusion: str = DEFAULT_FUSION
+    bm25_params: BM25Params | None = None
+    expand: RM3 | None = None
+    level: str = "document"
+    aggregate: str = "max"
+    fmt: str = "trec"
+    run_name: str = "citesearch"
+    syntax: bool = False
+    """Read queries with the search syntax (phrases, -exclusions, filters); off by
+    default, since topic files hold natural-language text with stray quotes and dashes."""
+
+
+def _score(value: float) -> str:
+    return f"{value:.9g}"
+
+
+def ranked_ids(index: Index, text: str, opts: BatchOptions) -> list[tuple[str, float]]:
+    """(id, score) best first: document ids, or passage ids ``doc#ordinal``.
+
+    Ties (equal as written) are ordered by id descending: the order trec_eval sorts
+    them into, so the ranks in the file are the ranks trec_eval evaluates.
+    """
+    query = parse_query(text) if opts.syntax else plain_query(text)
+    if opts.level == "document":
+        pairs = index.rank_documents(query, opts.k, opts.method, opts.fusion, opts.bm25_params, opts.expand, opts.aggregate)
+    else:
+        ranked = index.rank(query, opts.method, opts.fusion, opts.bm25_params, opts.expand)
+        rows = [int(r) for r in ranked.rows[: opts.k]]
+        ids = index.passage_ids(rows)
+        pairs = [(ids[r], float(s)) for r, s in zip(rows, ranked.scores[: opts.k])]
+    written = [(doc, float(_score(s))) for doc, s in pairs]
+    return sorted(written, key=lambda p: (p[1], p[0]), reverse=True)
+
+
+def run_one(index: Index, qid: str, text: str, opts: BatchOptions) -> tuple[str, str | None]:
+    """(output lines, error) for one query; a query that cannot run yields no lines."""
+    try:
+        if opts.fmt == "jsonl":
+            query = parse_query(text) if opts.syntax else plain_query(text)
+            per_source = 1 if opts.level == "document" else None
+            found = index.search(query, opts.k, opts.method, per_source, opts.fusion, opts.bm25_params, expand=opts.expand)
+            return json.dumps({"id": qid, **found.to_dict()}, ensure_ascii=False) + "\n", None
+        pairs = ranked_ids(index, text, opts)
+    except CitesearchError as exc:
+        return "", f"query {qid}: {exc}"
+    if opts.fmt == "tsv":
+        return "".join(f"{qid}\t{d}\t{i}\t{_score(s)}\n" for i, (d, s) in enumerate(pairs, 1)), None
+    return "".join(f"{qid} Q0 {d} {i} {_score(s)} {opts.run_name}\n" for i, (d, s) in enumerate(pairs, 1)), None
+
+
+_worker: tuple[Index, BatchOptions] | None = None
+
+
+def _init_worker(path: str, opts: BatchOptions) -> None:
+    global _worker
+    _worker = (Index.open(path), opts)
+
+
+def _work(chunk: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    assert _worker is not None
+    index, opts = _worker
+    return [run_one(index, qid, text, opts) for qid, text in chunk]
+
+
+def run_queries(
+    index_path: str | os.PathLike[str],
+    queries: list[tuple[str, str]],
+    opts: BatchOptions,
+    workers: int = 0,
+    chunk: int = 16,
+) -> Iterator[tuple[str, str | None]]:
+    """(lines, error) per query, in order. ``workers=0`` uses every core."""
+    workers = workers or os.cpu_count() or 1
+    chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
+    if workers == 1 or len(chunks) == 1:
+        with Index.open(index_path) as index:
+            for qid, text in queries:
+                yield run_one(index, qid, text, opts)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(str(index_path), opts)) as pool:
+        for results in pool.imap(_work, chunks):
+            yield from results
+
+
+def write_atomically(path: str | os.PathLike[str], pieces: Iterator[str]) -> int:
+    """Write ``pieces`` to a temporary file beside ``path``, then rename it; returns bytes."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    size = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for piece in pieces:
+                f.write(piece)
+                size += len(piece)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return size
+
