@@ -53,21 +53,21 @@ def _units(text: str, words: int) -> Iterator[tuple[int, int, int, bool]]:
                 first = False
 
 
-def split_passages(doc: Document, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_OVERLAP) -> list[Passage]:
-    """Cut ``doc`` into passages of about ``words`` words.
-
-    ``overlap`` is how many sentences each passage repeats from the end of the one
-    before it.
-    """
+def passage_spans(text: str, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_OVERLAP) -> list[tuple[int, int]]:
+    """(start, end) of each passage of ``text``; see :func:`split_passages`."""
     if words < 1 or overlap < 0:
         raise ValueError("words must be positive and overlap non-negative")
-    units = list(_units(doc.text, words))
-    if not units:
+    total = len(text.split())
+    if total == 0:
         return []
+    if round(total / words) <= 1:
+        # One passage: no need to find sentences.
+        start = len(text) - len(text.lstrip())
+        return [(start, len(text.rstrip()))]
+    units = list(_units(text, words))
     # Balance the windows: as many as the document has `words`-sized stretches
     # (rounded), each aiming at an equal share, so no passage is a stub.
-    total = sum(u[2] for u in units)
-    target = total / max(1, round(total / words))
+    target = total / round(total / words)
     windows: list[list[tuple[int, int, int, bool]]] = []
     current: list[tuple[int, int, int, bool]] = []
     carried = 0  # units at the head of `current` repeated from the previous window
@@ -86,4 +86,13 @@ def split_passages(doc: Document, words: int = DEFAULT_WORDS, overlap: int = DEF
         windows[-1] = windows[-1] + current[carried:]
     else:
         windows.append(current)
-    return [Passage(doc.id, i, w[0][0], w[-1][1]) for i, w in enumerate(windows)]
+    return [(w[0][0], w[-1][1]) for w in windows]
+
+
+def split_passages(doc: Document, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_OVERLAP) -> list[Passage]:
+    """Cut ``doc`` into passages of about ``words`` words.
+
+    ``overlap`` is how many sentences each passage repeats from the end of the one
+    before it.
+    """
+    return [Passage(doc.id, i, s, e) for i, (s, e) in enumerate(passage_spans(doc.text, words, overlap))]

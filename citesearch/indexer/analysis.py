@@ -97,7 +97,7 @@ def make_stemmer(name: str) -> Callable[[str], str]:
 
 
 class TermMapper:
-    """Index-time analysis: text → term ids, stemming each distinct form once.
+    """Index-time analysis: surface forms → term ids, stemming each distinct form once.
 
     ``vocabulary`` grows as new terms are seen; ``forms`` maps every surface form met
     (stop words included, mapped to ``-1``) to its term id, and is saved in the index.
@@ -112,7 +112,11 @@ class TermMapper:
         self.terms_by_id: list[str] = []
         self.forms: dict[str, int] = {}
 
-    def _term_id(self, form: str) -> int:
+    def term_id(self, form: str) -> int:
+        """The term id of a surface form (-1 for a stop word), adding it if new."""
+        term = self.forms.get(form)
+        if term is not None:
+            return term
         if form in self.stopwords:
             term = -1
         else:
@@ -125,10 +129,17 @@ class TermMapper:
         return term
 
     def term_ids(self, text: str) -> list[int]:
-        forms, lookup = self.forms, self._term_id
-        ids = [forms[f] if f in forms else lookup(f) for f in self.tokenizer.forms(text)]
+        ids = [self.term_id(f) for f in self.tokenizer.forms(text)]
         return [t for t in ids if t >= 0]
 
     def terms(self, text: str) -> list[str]:
         """Term strings of ``text`` (the analyzer handed to scikit-learn and rank_bm25)."""
         return [self.terms_by_id[i] for i in self.term_ids(text)]
+
+
+class _Numbering(dict):
+    """Numbers keys in order of first appearance: ``numbering[key]`` never misses."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = len(self)
+        return value

@@ -13,19 +13,24 @@ from __future__ import annotations
 import json
 import os
 import time
+import multiprocessing
 from array import array
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from datetime import datetime, timezone
 
 import numpy as np
 
 from .. import __version__
-from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, split_passages
+from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document
+from ..corpus.passages import passage_spans
 from . import bm25, tfidf
-from .analysis import AnalyzerConfig, TermMapper
+from .analysis import AnalyzerConfig, TermMapper, Tokenizer, _Numbering
 from .storage import writing
 
+CHUNK = 2000  # documents per batch handed to a worker
 DEFAULT_METHOD = "hybrid"  # the search package's default; kept here so indexer never imports search
 
 
@@ -47,48 +52,123 @@ class BuildSummary:
     seconds: float
 
 
+@dataclass
+class _Chunk:
+    """What a worker returns for a batch of documents."""
+
+    spans: list[list[tuple[int, int]]]  # passages of each document
+    forms: list[str]  # the batch's distinct surface forms, by local id
+    tokens: np.ndarray  # local form ids of every passage, concatenated
+    lengths: np.ndarray  # tokens per passage
+
+
+_analysis: tuple[Tokenizer, int, int] | None = None
+
+
+def _init_analysis(config: AnalyzerConfig, words: int, overlap: int) -> None:
+    global _analysis
+    _analysis = (Tokenizer(config), words, overlap)
+
+
+def _analyze(texts: list[str]) -> _Chunk:
+    """Split texts into passages and passages into surface forms (numbered locally, so
+    that workers need no shared vocabulary)."""
+    assert _analysis is not None
+    tokenizer, words, overlap = _analysis
+    numbering = _Numbering()
+    number = numbering.__getitem__
+    tokens = array("i")
+    lengths = array("i")
+    spans = []
+    for text in texts:
+        doc_spans = passage_spans(text, words, overlap)
+        spans.append(doc_spans)
+        for start, end in doc_spans:
+            forms = tokenizer.forms(text[start:end])
+            tokens.extend(map(number, forms))
+            lengths.append(len(forms))
+    return _Chunk(spans, list(numbering), np.frombuffer(tokens, dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
+
+
+def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(documents)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _analyzed(documents: Iterable[Document], settings: IndexSettings, workers: int) -> Iterator[tuple[list[Document], _Chunk]]:
+    """(documents, their analysis) batch by batch, in order; over worker processes when
+    ``workers`` > 1."""
+    init = (settings.analyzer, settings.passage_words, settings.passage_overlap)
+    if workers <= 1:
+        _init_analysis(*init)
+        for docs in _chunks(documents, CHUNK):
+            yield docs, _analyze([d.text for d in docs])
+        return
+    in_flight: deque[list[Document]] = deque()
+
+    def texts() -> Iterator[list[str]]:
+        for docs in _chunks(documents, CHUNK):
+            in_flight.append(docs)
+            yield [d.text for d in docs]
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, initializer=_init_analysis, initargs=init) as pool:
+        for chunk in pool.imap(_analyze, texts()):
+            yield in_flight.popleft(), chunk
+
+
 def build_index(
     documents: Iterable[Document],
     target: str | os.PathLike[str],
     settings: IndexSettings | None = None,
     method: str = DEFAULT_METHOD,
+    workers: int = 0,
 ) -> BuildSummary:
-    """Index ``documents`` into the folder ``target``, replacing any index there."""
+    """Index ``documents`` into the folder ``target``, replacing any index there.
+
+    ``workers`` processes split and tokenize the text (0: one per core); this process
+    stems each new word form, numbers terms and writes the store.
+    """
     settings = settings or IndexSettings()
+    workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
     mapper = TermMapper(settings.analyzer)
     with writing(target) as writer:
-        tokens = array("i")
-        lengths = array("i")
+        token_parts: list[np.ndarray] = []
+        length_parts: list[np.ndarray] = []
         passage_source = array("i")
-        sources: list[tuple[int, str, str, str, str, str]] = []
-        passages: list[tuple[int, int, int, int, int]] = []
-        n_sources = 0
-        for doc in documents:
-            row = n_sources
-            n_sources += 1
-            sources.append((row, doc.id, doc.path, doc.title, doc.text, json.dumps(doc.metadata, ensure_ascii=False)))
-            for p in split_passages(doc, settings.passage_words, settings.passage_overlap):
-                ids = mapper.term_ids(doc.text[p.start : p.end])
-                tokens.extend(ids)
-                lengths.append(len(ids))
-                passage_source.append(row)
-                passages.append((len(passages), row, p.ordinal, p.start, p.end))
-            if len(sources) >= 2000:
-                writer.add_sources(sources)
-                sources.clear()
-        writer.add_sources(sources)
-        writer.add_passages(passages)
-        n_passages = len(passages)
-        del passages, sources
+        n_sources = n_passages = 0
+        for docs, chunk in _analyzed(documents, settings, workers):
+            sources = []
+            passages = []
+            for doc, spans in zip(docs, chunk.spans):
+                row = n_sources
+                n_sources += 1
+                sources.append((row, doc.id, doc.path, doc.title, doc.text, json.dumps(doc.metadata, ensure_ascii=False)))
+                for ordinal, (start, end) in enumerate(spans):
+                    passages.append((n_passages, row, ordinal, start, end))
+                    passage_source.append(row)
+                    n_passages += 1
+            writer.add_sources(sources)
+            writer.add_passages(passages)
+            # Local form ids → global term ids; stop words (-1) dropped.
+            mapping = np.fromiter(map(mapper.term_id, chunk.forms), dtype=np.int32, count=len(chunk.forms))
+            ids = mapping[chunk.tokens]
+            keep = ids >= 0
+            owner = np.repeat(np.arange(len(chunk.lengths)), chunk.lengths)
+            token_parts.append(ids[keep])
+            length_parts.append(np.bincount(owner[keep], minlength=len(chunk.lengths)).astype(np.int32))
 
         # Term-major counts: sorting (term, passage) keys groups postings by term,
         # with passages ascending within each term.
         n_terms = len(mapper.terms_by_id)
-        lengths_np = np.frombuffer(lengths, dtype=np.int32)
+        lengths_np = np.concatenate(length_parts) if length_parts else np.zeros(0, dtype=np.int32)
+        tokens = np.concatenate(token_parts) if token_parts else np.zeros(0, dtype=np.int32)
+        del token_parts, length_parts
         passage_of_token = np.repeat(np.arange(n_passages, dtype=np.int64), lengths_np)
-        keys = np.frombuffer(tokens, dtype=np.int32).astype(np.int64) * max(n_passages, 1) + passage_of_token
-        del passage_of_token
+        keys = tokens.astype(np.int64) * max(n_passages, 1) + passage_of_token
+        del passage_of_token, tokens
         keys, tf = np.unique(keys, return_counts=True)
         postings_terms = keys // max(n_passages, 1)
         postings_passages = (keys - postings_terms * max(n_passages, 1)).astype(np.int32)

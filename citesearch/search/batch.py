@@ -56,10 +56,10 @@ def ranked_ids(index: Index, text: str, opts: BatchOptions) -> list[tuple[str, f
     if opts.level == "document":
         pairs = index.rank_documents(query, opts.k, opts.method, opts.fusion, opts.bm25_params, opts.expand, opts.aggregate)
     else:
-        ranked = index.rank(query, opts.method, opts.fusion, opts.bm25_params, opts.expand)
-        rows = [int(r) for r in ranked.rows[: opts.k]]
+        top, scores = index.rank(query, opts.method, opts.fusion, opts.bm25_params, opts.expand).top(opts.k)
+        rows = top.tolist()
         ids = index.passage_ids(rows)
-        pairs = [(ids[r], float(s)) for r, s in zip(rows, ranked.scores[: opts.k])]
+        pairs = [(ids[r], float(s)) for r, s in zip(rows, scores)]
     written = [(doc, float(_score(s))) for doc, s in pairs]
     return sorted(written, key=lambda p: (p[1], p[0]), reverse=True)
 

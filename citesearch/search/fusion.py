@@ -10,29 +10,25 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .ranking import top_rows
+
 RRF_K = 60
+RRF_DEPTH = 1000
 LINEAR_WEIGHT = 0.5
 
 
-def _ranks(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """1-based rank of each candidate by descending score, ties by row."""
-    order = np.lexsort((candidates, -scores[candidates]))
-    ranks = np.empty(len(candidates), dtype=np.float64)
-    ranks[order] = np.arange(1, len(candidates) + 1)
-    return ranks
-
-
-def rrf(runs: list[np.ndarray], candidates: np.ndarray, k: int = RRF_K) -> np.ndarray:
-    """Reciprocal rank fusion: sum of 1 / (k + rank) over the runs.
+def rrf(runs: list[np.ndarray], candidates: np.ndarray, k: int = RRF_K, depth: int = RRF_DEPTH) -> np.ndarray:
+    """Reciprocal rank fusion: the sum over runs of 1 / (k + rank), each run cut at
+    ``depth`` (a passage below it, or unscored, gets nothing from that run).
 
     Cormack, Clarke & Büttcher, "Reciprocal rank fusion outperforms Condorcet and
-    individual rank learning methods" (SIGIR 2009). A passage a run did not score
-    (score 0) gets no share from that run.
+    individual rank learning methods" (SIGIR 2009), who fused runs 1000 deep.
     """
     fused = np.zeros_like(runs[0], dtype=np.float64)
     for scores in runs:
         hit = candidates[scores[candidates] > 0]
-        fused[hit] += 1.0 / (k + _ranks(scores, hit))
+        top = top_rows(scores, hit, depth)
+        fused[top] += 1.0 / (k + np.arange(1, len(top) + 1))
     return fused
 
 

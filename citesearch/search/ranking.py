@@ -72,3 +72,13 @@ class Scorer:
         for term in terms:
             mask &= self.containing([term])
         return mask
+
+
+def top_rows(scores: np.ndarray, candidates: np.ndarray, n: int | None) -> np.ndarray:
+    """The ``n`` best of ``candidates`` by score (descending), ties by row (ascending)."""
+    if n is not None and len(candidates) > n:
+        values = scores[candidates]
+        kth = values[np.argpartition(-values, n - 1)[n - 1]]
+        candidates = candidates[values >= kth]  # keep every tie at the boundary
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order[:n]]

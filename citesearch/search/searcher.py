@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from .citations import number_sources
 from .expansion import RM3, rm3_query
 from .fusion import FUSERS
 from .query import ParsedQuery, parse_query
-from .ranking import Scorer
+from .ranking import Scorer, top_rows
 from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
 from .snippets import make_snippet
 
@@ -38,12 +37,24 @@ def default_index_path() -> Path:
     return Path(os.environ.get("CITESEARCH_INDEX") or DEFAULT_INDEX_DIR)
 
 
-@dataclass(frozen=True)
-class Ranked:
-    """Passage rows and scores, best first: what a ranking is before it is rendered."""
+class Ranking:
+    """The passages that match a query, with their scores, best first on demand.
 
-    rows: np.ndarray
-    scores: np.ndarray
+    Only what is asked for is sorted: :meth:`top` selects with ``np.argpartition`` and
+    sorts just the selection, ties broken by passage row (earlier first) exactly as a
+    full sort would.
+    """
+
+    def __init__(self, scores: np.ndarray, candidates: np.ndarray):
+        self.scores = scores
+        self.candidates = candidates
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def top(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        rows = top_rows(self.scores, self.candidates, n)
+        return rows, self.scores[rows]
 
 
 class Index:
@@ -150,18 +161,18 @@ class Index:
             mask = self._phrase_mask(phrase, mask)
         return mask
 
-    def _scores(self, method: str, weights: dict[int, float], fusion: str, params: bm25.BM25Params | None) -> np.ndarray:
+    def _scores(
+        self, method: str, weights: dict[int, float], fusion: str, params: bm25.BM25Params | None, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of every passage and the candidate rows (matching, filtered)."""
+        candidates = np.flatnonzero(mask)
         if method == "bm25":
-            return self.scorer.bm25(weights, params)
+            return self.scorer.bm25(weights, params), candidates
         if method == "tfidf":
-            return self.scorer.tfidf(weights)
+            return self.scorer.tfidf(weights), candidates
         runs = [self.scorer.bm25(weights, params), self.scorer.tfidf(weights)]
-        return FUSERS[fusion](runs, np.flatnonzero(self.scorer.containing(weights)))
-
-    def _order(self, scores: np.ndarray, mask: np.ndarray) -> Ranked:
-        rows = np.flatnonzero(mask)
-        order = np.lexsort((rows, -scores[rows]))
-        return Ranked(rows[order], scores[rows[order]])
+        fused = FUSERS[fusion](runs, candidates)
+        return fused, candidates[fused[candidates] > 0]
 
     def passage_terms(self, rows: list[int]) -> dict[int, list[int]]:
         """Term ids of each passage's text, in order (stop words and unknown forms dropped)."""
@@ -177,7 +188,7 @@ class Index:
         fusion: str = DEFAULT_FUSION,
         bm25_params: bm25.BM25Params | None = None,
         expand: RM3 | None = None,
-    ) -> Ranked:
+    ) -> Ranking:
         """Every matching passage, best first (ties broken by passage order).
 
         With ``expand``, the query is first run with BM25 and expanded by RM3 from its
@@ -196,14 +207,14 @@ class Index:
             raise QuerySyntaxError("the query has no search terms" + (" (only filters)" if parsed.sources or parsed.titles else ""))
         weights: dict[int, float] = dict(Counter(ids))
         if not weights:
-            return Ranked(np.zeros(0, dtype=np.int64), np.zeros(0))
+            return Ranking(np.zeros(0), np.zeros(0, dtype=np.int64))
         if expand is not None:
-            first = self._order(
-                self.scorer.bm25(weights, bm25_params), self._filtered(parsed, self.scorer.containing(weights))
-            )
-            weights = rm3_query(expand, weights, first.rows, first.scores, self.passage_terms)
-        scores = self._scores(method, weights, fusion, bm25_params)
-        return self._order(scores, self._filtered(parsed, self.scorer.containing(weights)))
+            mask = self._filtered(parsed, self.scorer.containing(weights))
+            first = Ranking(self.scorer.bm25(weights, bm25_params), np.flatnonzero(mask))
+            rows, scores = first.top(expand.fb_docs)
+            weights = rm3_query(expand, weights, rows, scores, self.passage_terms)
+        mask = self._filtered(parsed, self.scorer.containing(weights))
+        return Ranking(*self._scores(method, weights, fusion, bm25_params, mask))
 
     def rank_documents(
         self,
@@ -228,9 +239,9 @@ class Index:
             rows, scores = _cap(ranked, k, 1, passage_source)
             source_rows = [int(r) for r in passage_source[rows]]
         else:
-            sources = passage_source[ranked.rows]
+            sources = passage_source[ranked.candidates]
             unique, inverse = np.unique(sources, return_inverse=True)
-            totals = np.bincount(inverse, weights=ranked.scores)
+            totals = np.bincount(inverse, weights=ranked.scores[ranked.candidates])
             if aggregate == "mean":
                 totals = totals / np.bincount(inverse)
             order = np.lexsort((unique, -totals))[:k]
@@ -361,19 +372,24 @@ class Index:
         return tuple(out)
 
 
-def _cap(ranked: Ranked, k: int, per_source: int | None, passage_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _cap(ranked: Ranking, k: int, per_source: int | None, passage_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``k`` passages, at most ``per_source`` from any one source."""
     if not per_source:
-        return ranked.rows[:k], ranked.scores[:k]
-    taken: Counter[int] = Counter()
-    keep = []
-    for i, row in enumerate(ranked.rows):
-        src = int(passage_source[row])
-        if taken[src] < per_source:
-            taken[src] += 1
-            keep.append(i)
-            if len(keep) == k:
-                break
-    return ranked.rows[keep], ranked.scores[keep]
+        return ranked.top(k)
+    n = k * 4
+    while True:
+        rows, scores = ranked.top(n)
+        taken: Counter[int] = Counter()
+        keep = []
+        for i, src in enumerate(passage_source[rows].tolist()):
+            if taken[src] < per_source:
+                taken[src] += 1
+                keep.append(i)
+                if len(keep) == k:
+                    return rows[keep], scores[keep]
+        if n >= len(ranked):
+            return rows[keep], scores[keep]
+        n *= 4
 
 
 def _contains_run(seq: list, run: list) -> bool:
