@@ -112,21 +112,26 @@ class TermMapper:
         self.terms_by_id: list[str] = []
         self.forms: dict[str, int] = {}
 
-    def term_id(self, form: str) -> int:
-        """The term id of a surface form (-1 for a stop word), adding it if new."""
-        term = self.forms.get(form)
-        if term is not None:
-            return term
-        if form in self.stopwords:
+    def stem(self, form: str) -> str | None:
+        """The term a surface form stands for; None for a stop word."""
+        return None if form in self.stopwords else self._stem(form)
+
+    def add_form(self, form: str, stem: str | None) -> int:
+        """Record a new surface form whose stem is known; returns its term id."""
+        if stem is None:
             term = -1
         else:
-            stem = self._stem(form)
             term = self.vocabulary.get(stem, -1)
             if term < 0:
                 term = self.vocabulary[stem] = len(self.terms_by_id)
                 self.terms_by_id.append(stem)
         self.forms[form] = term
         return term
+
+    def term_id(self, form: str) -> int:
+        """The term id of a surface form (-1 for a stop word), adding it if new."""
+        term = self.forms.get(form)
+        return term if term is not None else self.add_form(form, self.stem(form))
 
     def term_ids(self, text: str) -> list[int]:
         ids = [self.term_id(f) for f in self.tokenizer.forms(text)]

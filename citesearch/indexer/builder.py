@@ -11,6 +11,7 @@ The steps, in order:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import multiprocessing
@@ -27,10 +28,13 @@ from .. import __version__
 from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document
 from ..corpus.passages import passage_spans
 from . import bm25, tfidf
-from .analysis import AnalyzerConfig, TermMapper, Tokenizer, _Numbering
+from .analysis import AnalyzerConfig, TermMapper, _Numbering
 from .storage import writing
 
+log = logging.getLogger(__name__)
+
 CHUNK = 2000  # documents per batch handed to a worker
+_NO_IDS = np.zeros(0, dtype=np.int32)
 DEFAULT_METHOD = "hybrid"  # the search package's default; kept here so indexer never imports search
 
 
@@ -56,38 +60,65 @@ class BuildSummary:
 class _Chunk:
     """What a worker returns for a batch of documents."""
 
+    worker: int  # the worker's process id: form ids are numbered per worker
     spans: list[list[tuple[int, int]]]  # passages of each document
-    forms: list[str]  # the batch's distinct surface forms, by local id
-    tokens: np.ndarray  # local form ids of every passage, concatenated
+    new_forms: list[str]  # forms the worker met for the first time, in id order
+    new_stems: list[str | None]  # their stems (None: stop word)
+    tokens: np.ndarray  # the worker's form ids of every passage, concatenated
     lengths: np.ndarray  # tokens per passage
 
 
-_analysis: tuple[Tokenizer, int, int] | None = None
+class _Analysis:
+    """A worker's state: tokenizer, passage settings, and its numbering of word forms.
+
+    Each worker numbers the forms it meets and stems each once, so the parent only
+    extends one id map per worker with the forms that are new, then remaps a batch's
+    tokens with a single numpy lookup. Batches of one worker come back in the order it
+    did them, so its map is always extended in id order.
+    """
+
+    def __init__(self, mapper: TermMapper, words: int, overlap: int):
+        self.tokenizer = mapper.tokenizer
+        self.stem = mapper.stem
+        self.words = words
+        self.overlap = overlap
+        self.numbering = _Numbering()
 
 
-def _init_analysis(config: AnalyzerConfig, words: int, overlap: int) -> None:
+_analysis: _Analysis | None = None
+
+
+def _init_analysis(mapper: TermMapper, words: int, overlap: int) -> None:
     global _analysis
-    _analysis = (Tokenizer(config), words, overlap)
+    _analysis = _Analysis(mapper, words, overlap)
 
 
 def _analyze(texts: list[str]) -> _Chunk:
-    """Split texts into passages and passages into surface forms (numbered locally, so
-    that workers need no shared vocabulary)."""
-    assert _analysis is not None
-    tokenizer, words, overlap = _analysis
-    numbering = _Numbering()
-    number = numbering.__getitem__
+    """Split texts into passages and passages into numbered surface forms."""
+    if _analysis is None:
+        raise RuntimeError("analysis worker not initialized")
+    a = _analysis
+    known = len(a.numbering)
+    number = a.numbering.__getitem__
     tokens = array("i")
     lengths = array("i")
     spans = []
     for text in texts:
-        doc_spans = passage_spans(text, words, overlap)
+        doc_spans = passage_spans(text, a.words, a.overlap)
         spans.append(doc_spans)
         for start, end in doc_spans:
-            forms = tokenizer.forms(text[start:end])
+            forms = a.tokenizer.forms(text[start:end])
             tokens.extend(map(number, forms))
             lengths.append(len(forms))
-    return _Chunk(spans, list(numbering), np.frombuffer(tokens, dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
+    new = list(islice(a.numbering, known, None))
+    return _Chunk(
+        os.getpid(),
+        spans,
+        new,
+        [a.stem(f) for f in new],
+        np.frombuffer(tokens, dtype=np.int32),
+        np.frombuffer(lengths, dtype=np.int32),
+    )
 
 
 def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -96,10 +127,12 @@ def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]
         yield chunk
 
 
-def _analyzed(documents: Iterable[Document], settings: IndexSettings, workers: int) -> Iterator[tuple[list[Document], _Chunk]]:
+def _analyzed(
+    documents: Iterable[Document], mapper: TermMapper, settings: IndexSettings, workers: int
+) -> Iterator[tuple[list[Document], _Chunk]]:
     """(documents, their analysis) batch by batch, in order; over worker processes when
     ``workers`` > 1."""
-    init = (settings.analyzer, settings.passage_words, settings.passage_overlap)
+    init = (mapper, settings.passage_words, settings.passage_overlap)
     if workers <= 1:
         _init_analysis(*init)
         for docs in _chunks(documents, CHUNK):
@@ -138,28 +171,32 @@ def build_index(
         token_parts: list[np.ndarray] = []
         length_parts: list[np.ndarray] = []
         passage_source = array("i")
+        id_maps: dict[int, np.ndarray] = {}
         n_sources = n_passages = 0
-        for docs, chunk in _analyzed(documents, settings, workers):
+        for docs, chunk in _analyzed(documents, mapper, settings, workers):
             sources = []
             passages = []
             for doc, spans in zip(docs, chunk.spans):
                 row = n_sources
                 n_sources += 1
-                sources.append((row, doc.id, doc.path, doc.title, doc.text, json.dumps(doc.metadata, ensure_ascii=False)))
+                sources.append((row, doc.id, doc.path, doc.title, doc.text, json.dumps(doc.metadata, ensure_ascii=False) if doc.metadata else "{}"))
                 for ordinal, (start, end) in enumerate(spans):
                     passages.append((n_passages, row, ordinal, start, end))
                     passage_source.append(row)
                     n_passages += 1
             writer.add_sources(sources)
             writer.add_passages(passages)
-            # Local form ids → global term ids; stop words (-1) dropped.
-            mapping = np.fromiter(map(mapper.term_id, chunk.forms), dtype=np.int32, count=len(chunk.forms))
-            ids = mapping[chunk.tokens]
+            # The worker's form ids → global term ids; stop words (-1) dropped.
+            known = mapper.forms
+            added = [known[f] if f in known else mapper.add_form(f, st) for f, st in zip(chunk.new_forms, chunk.new_stems)]
+            id_map = id_maps[chunk.worker] = np.concatenate([id_maps.get(chunk.worker, _NO_IDS), np.array(added, dtype=np.int32)])
+            ids = id_map[chunk.tokens]
             keep = ids >= 0
             owner = np.repeat(np.arange(len(chunk.lengths)), chunk.lengths)
             token_parts.append(ids[keep])
             length_parts.append(np.bincount(owner[keep], minlength=len(chunk.lengths)).astype(np.int32))
 
+        log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
         # Term-major counts: sorting (term, passage) keys groups postings by term,
         # with passages ascending within each term.
         n_terms = len(mapper.terms_by_id)
@@ -173,6 +210,7 @@ def build_index(
         postings_terms = keys // max(n_passages, 1)
         postings_passages = (keys - postings_terms * max(n_passages, 1)).astype(np.int32)
         del keys
+        log.debug("counted %d postings: %.1f s", len(tf), time.perf_counter() - started)
         df = np.bincount(postings_terms, minlength=n_terms).astype(np.int64)
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
@@ -184,6 +222,7 @@ def build_index(
         del rel_len, postings_terms
         tfidf_weights, tfidf_idf = tfidf.passage_weights(settings.tfidf, indptr, postings_passages, tf, n_passages)
 
+        log.debug("weighted: %.1f s", time.perf_counter() - started)
         writer.save_array("postings_indptr", indptr)
         writer.save_array("postings_passages", postings_passages)
         writer.save_array("postings_tf", np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
@@ -194,6 +233,7 @@ def build_index(
         writer.save_array("passage_length", lengths_np)
         writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)
 
+        log.debug("arrays and vocabulary written: %.1f s", time.perf_counter() - started)
         seconds = time.perf_counter() - started
         writer.commit(
             {
@@ -214,4 +254,5 @@ def build_index(
                 "build_seconds": round(seconds, 3),
             }
         )
+    log.debug("committed: %.1f s", time.perf_counter() - started)
     return BuildSummary(n_sources, n_passages, n_terms, int(len(tf)), seconds)

@@ -27,6 +27,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -94,26 +95,54 @@ class IndexWriter:
         _check_replaceable(self.target)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent))
-        self.db = sqlite3.connect(self.tmp / STORE)
-        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        # SQLite work runs on one background thread (it releases the GIL while it
+        # writes), overlapping the caller's tokenizing and counting.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-store")
+        self._pending: list[Future] = []
+        self.db = self._call(self._connect).result()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.tmp / STORE, check_same_thread=False)
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        return db
+
+    def _call(self, fn, *args) -> Future:
+        future = self._thread.submit(fn, *args)
+        self._pending = [f for f in self._pending if not f.done() or f.exception()]
+        for f in self._pending:
+            if f.done() and f.exception():
+                raise f.exception()  # type: ignore[misc]
+        self._pending.append(future)
+        return future
+
+    def _insert(self, sql: str, rows: list[tuple]) -> None:
+        # The cursor must be freed on the store thread, not wherever the future dies.
+        self.db.executemany(sql, rows).close()
 
     def add_sources(self, rows: list[tuple[int, str, str, str, str, str]]) -> None:
-        self.db.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._call(self._insert, "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def add_passages(self, rows: list[tuple[int, int, int, int, int]]) -> None:
-        self.db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
+        self._call(self._insert, "INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
 
     def add_vocabulary(self, terms: list[str], df: np.ndarray, forms: dict[str, int]) -> None:
-        self.db.executemany("INSERT INTO terms VALUES (?, ?, ?)", zip(range(len(terms)), terms, df.tolist()))
-        self.db.executemany("INSERT INTO forms VALUES (?, ?)", forms.items())
+        self._call(self._insert, "INSERT INTO terms VALUES (?, ?, ?)", list(zip(range(len(terms)), terms, df.tolist())))
+        self._call(self._insert, "INSERT INTO forms VALUES (?, ?)", list(forms.items()))
+
+    def _finish_store(self) -> None:
+        for f in self._pending:
+            f.result()  # re-raises a failed write
+        self._thread.submit(self.db.commit).result()
+        self._thread.submit(self.db.close).result()
+        self._thread.shutdown()
 
     def save_array(self, name: str, array: np.ndarray) -> None:
-        assert name in ARRAYS, name
+        if name not in ARRAYS:
+            raise ValueError(f"unknown index array {name!r}")
         np.save(self.tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
     def commit(self, manifest: dict[str, Any]) -> Path:
-        self.db.commit()
-        self.db.close()
+        self._finish_store()
         files = sorted(p.name for p in self.tmp.iterdir())
         manifest = {
             "format": FORMAT,
@@ -135,7 +164,8 @@ class IndexWriter:
 
     def abort(self) -> None:
         try:
-            self.db.close()
+            self._thread.submit(self.db.close).result()
+            self._thread.shutdown()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
