@@ -72,6 +72,7 @@ CREATE TABLE terms (
     term TEXT NOT NULL,
     df INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX terms_by_term ON terms(term);
 CREATE TABLE forms (
     form TEXT PRIMARY KEY,
     term INTEGER NOT NULL
@@ -251,6 +252,14 @@ class IndexReader:
         unique = sorted(set(forms))
         marks = ",".join("?" * len(unique))
         return dict(self.db.execute(f"SELECT form, term FROM forms WHERE form IN ({marks})", unique))
+
+    def terms_by_string(self, terms: list[str]) -> dict[str, int]:
+        """Term id of each term (stem) the index has."""
+        if not terms:
+            return {}
+        unique = sorted(set(terms))
+        marks = ",".join("?" * len(unique))
+        return dict(self.db.execute(f"SELECT term, id FROM terms WHERE term IN ({marks})", unique))
 
     def term_strings(self, ids: list[int]) -> dict[int, str]:
         if not ids:

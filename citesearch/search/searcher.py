@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import QuerySyntaxError
 from ..indexer import bm25
-from ..indexer.analysis import AnalyzerConfig, Tokenizer
+from ..indexer.analysis import AnalyzerConfig, Tokenizer, make_query_stemmer
 from ..indexer.storage import IndexReader
 from .citations import number_sources
 from .expansion import RM3, rm3_query
@@ -65,6 +66,7 @@ class Index:
         self.manifest = reader.manifest
         config = {k: v for k, v in self.manifest["analyzer"].items() if k != "stopword_list"}
         self.tokenizer = Tokenizer(AnalyzerConfig(**config))
+        self._query_stem: Callable[[str], str] | None = None
         self.scorer = Scorer(reader)
         self.default_method = self.manifest.get("search", {}).get("method", DEFAULT_METHOD)
 
@@ -83,17 +85,29 @@ class Index:
 
     # -- analysis ---------------------------------------------------------------
 
-    def analyze(self, text: str) -> tuple[list[int], list[str]]:
-        """Term ids of ``text`` (repeats kept) and the forms the index has never seen."""
-        forms = self.tokenizer.forms(text)
+    def _lookup(self, forms: list[str]) -> dict[str, int]:
+        """Term id (-1: stop word) of each form that has one, stemming unseen forms."""
         known = self.reader.term_ids(forms)
+        unseen = [f for f in set(forms) if f not in known and f not in self.reader.stopwords]
+        if unseen:
+            if self._query_stem is None:
+                self._query_stem = make_query_stemmer(self.tokenizer.config.stemmer)
+            stems = {f: self._query_stem(f) for f in unseen}
+            terms = self.reader.terms_by_string(list(stems.values()))
+            known.update({f: terms[st] for f, st in stems.items() if st in terms})
+        return known
+
+    def analyze(self, text: str) -> tuple[list[int], list[str]]:
+        """Term ids of ``text`` (repeats kept) and the words that match no term."""
+        forms = self.tokenizer.forms(text)
+        known = self._lookup(forms)
         ids = [known[f] for f in forms if known.get(f, -1) >= 0]
-        unseen = [f for f in forms if f not in known and f not in self.reader.stopwords]
-        return ids, unseen
+        unmatched = [f for f in forms if f not in known and f not in self.reader.stopwords]
+        return ids, unmatched
 
     def _phrase_keys(self, text: str) -> list[int | str]:
         forms = self.tokenizer.forms(text)
-        known = self.reader.term_ids(forms)
+        known = self._lookup(forms)
         return [known[f] if known.get(f, -1) >= 0 else f for f in forms]
 
     # -- filters ----------------------------------------------------------------

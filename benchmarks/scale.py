@@ -1,0 +1,213 @@
+"""Speed and memory at scale: citesearch side by side with bm25s and tantivy, in one run.
+
+For each size (passages) it builds (or reuses) a scale corpus with scale_corpus.py, then
+measures each system in its own process:
+
+* index build: wall seconds and MB/s of passage text, size on disk;
+* per-query latency, one query at a time through the Python API, top 10: p50 and p99
+  (citesearch: ``Index.search``, which also fetches passages and makes snippets and
+  citations, and ``Index.rank(...).top(10)``, the ranking alone);
+* batch throughput: citesearch's ``citesearch batch`` command (both cores, process start
+  included); the anchors as in ../shared/bench/scale_anchors.py (single thread);
+* cold start: a fresh ``citesearch search`` process, wall time, median of 10;
+* peak resident memory of the searching process (VmHWM).
+
+Usage:
+    python benchmarks/scale.py --sizes 10000,100000,1000000 [--data /tmp/citesearch-scale]
+Needs `apt-get install linux-doc-6.1` and, in the same environment, `pip install bm25s
+PyStemmer tantivy` (benchmark-only, not project dependencies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def rss_peak_mb() -> float:
+    return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
+
+
+def load(d: Path):
+    texts = [json.loads(line)["text"] for line in open(d / "corpus.jsonl")]
+    queries = [json.loads(line)["text"] for line in open(d / "queries.jsonl")]
+    return texts, queries
+
+
+def latencies(fn, queries) -> list[float]:
+    for q in queries[:20]:
+        fn(q)
+    out = []
+    for q in queries:
+        t = time.perf_counter()
+        fn(q)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def child_citesearch(d: Path, work: Path) -> dict:
+    idx = work / "citesearch-index"
+    t = time.perf_counter()
+    subprocess.run(["citesearch", "index", str(d / "corpus.jsonl"), "--index", str(idx)], check=True, stderr=subprocess.DEVNULL)
+    build = time.perf_counter() - t
+    # Searching happens in a fresh process so that its memory is the searcher's alone.
+    code = f"""
+import json, time, sys
+sys.path.insert(0, {str(HERE)!r})
+from scale import latencies, rss_peak_mb
+import citesearch
+from citesearch.search.query import plain_query
+qs = [json.loads(l)["text"] for l in open({str(d / 'queries.jsonl')!r})]
+idx = citesearch.Index.open({str(idx)!r})
+full = latencies(lambda q: idx.search(plain_query(q), k=10), qs)
+rank = latencies(lambda q: idx.rank(plain_query(q)).top(10), qs)
+print(json.dumps({{"full": full, "rank": rank, "rss": rss_peak_mb()}}))
+"""
+    res = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+    t = time.perf_counter()
+    subprocess.run(
+        ["citesearch", "batch", str(d / "queries.jsonl"), "--index", str(idx), "-o", str(work / "run.trec"), "-k", "10"],
+        check=True, stderr=subprocess.DEVNULL,
+    )
+    batch = time.perf_counter() - t
+    queries = [json.loads(line)["text"] for line in open(d / "queries.jsonl")]
+    cold = []
+    for q in queries[:10]:
+        t = time.perf_counter()
+        subprocess.run(["citesearch", "search", re.sub(r'["\\-:]', " ", q), "--index", str(idx)], check=True, capture_output=True)
+        cold.append(time.perf_counter() - t)
+    return {
+        "build": build, "size": dir_mb(idx), "lat": res["full"], "lat_rank": res["rank"],
+        "batch_qps": len(queries) / batch, "cold": statistics.median(cold), "rss": res["rss"],
+    }
+
+
+def child_bm25s(d: Path, work: Path) -> dict:
+    import bm25s
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english")
+    texts, queries = load(d)
+    t = time.perf_counter()
+    tok = bm25s.tokenize(texts, stopwords="en", stemmer=stem, show_progress=False)
+    r = bm25s.BM25(k1=0.9, b=0.4)
+    r.index(tok, show_progress=False)
+    build = time.perf_counter() - t
+    del tok, texts
+    r.save(work / "bm25s-index")
+
+    def one(q):
+        r.retrieve(bm25s.tokenize([q], stopwords="en", stemmer=stem, show_progress=False), k=10, show_progress=False, n_threads=1)
+
+    lat = latencies(one, queries)
+    return {"build": build, "size": dir_mb(work / "bm25s-index"), "lat": lat, "batch_qps": len(lat) / sum(lat), "rss": rss_peak_mb()}
+
+
+def child_tantivy(d: Path, work: Path) -> dict:
+    import tantivy
+
+    texts, queries = load(d)
+    t = time.perf_counter()
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("body", stored=False, tokenizer_name="en_stem")
+    path = work / "tantivy-index"
+    path.mkdir()
+    idx = tantivy.Index(sb.build(), path=str(path))
+    w = idx.writer(heap_size=1_000_000_000, num_threads=1)
+    for text in texts:
+        w.add_document(tantivy.Document(body=text))
+    w.commit()
+    w.wait_merging_threads()
+    idx.reload()
+    build = time.perf_counter() - t
+    del texts
+    s = idx.searcher()
+    lat = latencies(lambda q: s.search(idx.parse_query(re.sub(r"[^\w\s]", " ", q), ["body"]), 10), queries)
+    return {"build": build, "size": dir_mb(path), "lat": lat, "batch_qps": len(lat) / sum(lat), "rss": rss_peak_mb()}
+
+
+CHILDREN = {"citesearch": child_citesearch, "bm25s": child_bm25s, "tantivy": child_tantivy}
+
+
+def ms(values, q) -> float:
+    return float(np.percentile(np.array(values) * 1000, q))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--systems", default="citesearch,bm25s,tantivy")
+    ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citesearch-scale")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "DIR"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        system, d = args.child
+        with tempfile.TemporaryDirectory(dir=args.data) as work:
+            print(json.dumps(CHILDREN[system](Path(d), Path(work))))
+        return
+    rows = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        d = args.data / str(n)
+        if not (d / "corpus.jsonl").exists():
+            subprocess.run([sys.executable, str(HERE / "scale_corpus.py"), str(d), "--passages", str(n)], check=True)
+        mb = sum(len(json.loads(line)["text"]) for line in open(d / "corpus.jsonl")) / 1e6
+        for system in args.systems.split(","):
+            out = subprocess.run(
+                [sys.executable, __file__, "--data", str(args.data), "--child", system, str(d)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            row = {
+                "passages": n, "system": system, "build_s": r["build"], "mb_s": mb / r["build"], "size_mb": r["size"],
+                "p50": ms(r["lat"], 50), "p99": ms(r["lat"], 99), "qps": r["batch_qps"],
+                "cold": r.get("cold"), "rss": r["rss"],
+                "rank_p50": ms(r["lat_rank"], 50) if "lat_rank" in r else None,
+                "rank_p99": ms(r["lat_rank"], 99) if "lat_rank" in r else None,
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    table = render(rows)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table)
+
+
+def render(rows: list[dict]) -> str:
+    head = (
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"`python benchmarks/scale.py --sizes {','.join(sorted({str(r['passages']) for r in rows}, key=int))}`\n\n"
+        "| passages | system | build s | MB/s | index MB | p50 ms | p99 ms | rank-only p50 / p99 ms | batch q/s | cold search s | peak RSS MB |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in rows:
+        rank = f"{r['rank_p50']:.2f} / {r['rank_p99']:.2f}" if r["rank_p50"] is not None else "—"
+        cold = f"{r['cold']:.3f}" if r["cold"] is not None else "—"
+        lines.append(
+            f"| {r['passages']:,} | {r['system']} | {r['build_s']:.1f} | {r['mb_s']:.1f} | {r['size_mb']:.0f} | "
+            f"{r['p50']:.2f} | {r['p99']:.2f} | {rank} | {r['qps']:.0f} | {cold} | {r['rss']:.0f} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
