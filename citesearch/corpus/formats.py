@@ -83,7 +83,7 @@ def read_html(text: str) -> tuple[str, str]:
         if block.strip():
             paragraphs.append(block.strip())
     body = "\n\n".join(paragraphs)
-    return title or _first_line(body), body
+    return " ".join(title.split()) or _first_line(body), body
 
 
 READERS: dict[str, Callable[[str], tuple[str, str]]] = {

@@ -12,6 +12,7 @@ Every passage is a character span: ``document.text[start:end]``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -40,17 +41,28 @@ def _sentence_splitter():
 
 
 def _units(text: str, words: int) -> Iterator[tuple[int, int, int, bool]]:
-    """(start, end, word count, starts a paragraph) for each sentence-sized unit."""
+    """(start, end, word count, starts a paragraph) for each sentence-sized unit.
+
+    Units are whole whitespace-delimited words: a word belongs to the sentence its first
+    character is in (Punkt may end a sentence inside "(N.L.L.),"), and a sentence longer
+    than ``words`` is cut into ``words``-word pieces.
+    """
     splitter = _sentence_splitter()
     for para in _PARAGRAPH.finditer(text):
-        first = True
+        body = para.group()
+        starts = [s for s, _ in splitter.span_tokenize(body)]
+        spans = [m.span() for m in _WORD.finditer(body)]
+        groups: list[list[tuple[int, int]]] = []
+        current_sentence = -1
+        for span in spans:
+            sentence = bisect_right(starts, span[0]) - 1
+            if sentence != current_sentence or len(groups[-1]) >= words:
+                groups.append([])
+                current_sentence = sentence
+            groups[-1].append(span)
         base = para.start()
-        for s, e in splitter.span_tokenize(para.group()):
-            spans = [m.span() for m in _WORD.finditer(para.group(), s, e)]
-            for i in range(0, len(spans), words):
-                chunk = spans[i : i + words]
-                yield base + chunk[0][0], base + chunk[-1][1], len(chunk), first
-                first = False
+        for i, group in enumerate(groups):
+            yield base + group[0][0], base + group[-1][1], len(group), i == 0
 
 
 def passage_spans(text: str, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_OVERLAP) -> list[tuple[int, int]]:

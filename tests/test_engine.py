@@ -1,0 +1,329 @@
+"""Corpus loading, passages, the on-disk index and searching, through the library."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED, needs_shared
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from citesearch.corpus import Document, LoadReport, discover, load_documents, split_passages
+from citesearch.corpus.formats import read_html, read_markdown, read_rst
+from citesearch.errors import CorpusError, IndexNotFound, IndexVersionError, NoInputError, QuerySyntaxError
+from citesearch.indexer.builder import build_index
+from citesearch.search.citations import number_sources
+from citesearch.search.fusion import linear, rrf
+from citesearch.search.query import parse_query
+from citesearch.search.searcher import Index
+from citesearch.search.snippets import make_snippet
+
+# -- formats -------------------------------------------------------------------
+
+
+def test_html_drops_scripts_styles_and_navigation_and_keeps_paragraphs():
+    title, text = read_html(
+        "<html><head><title>T &amp; U</title><style>p{}</style></head><body><nav>Home | About</nav>"
+        "<div role='navigation'>Menu</div><h1>Head</h1><p>First para.</p><script>var x=1;</script><p>Second</p></body></html>"
+    )
+    assert title == "T & U"
+    assert text == "Head\n\nFirst para.\n\nSecond"
+
+
+def test_html_title_falls_back_to_first_h1():
+    assert read_html("<body><h1>Main  title</h1><p>x</p></body>")[0] == "Main title"
+
+
+@pytest.mark.parametrize(
+    "text,title",
+    [("# Hello\n\nbody", "Hello"), ("intro\n\n## Sub heading ##\n", "Sub heading"), ("Setext\n======\n\nx", "Setext"), ("no heading\nat all", "no heading")],
+)
+def test_markdown_titles(text, title):
+    assert read_markdown(text) == (title, text)
+
+
+def test_rst_title_with_overline():
+    assert read_rst("=====\nTitle\n=====\n\nBody")[0] == "Title"
+
+
+# -- loading and bad input -------------------------------------------------------------
+
+
+def test_directory_walk_ids_formats_and_gzip(tiny_corpus):
+    docs = {d.id: d for d in load_documents([tiny_corpus])}
+    assert set(docs) == {"alpha.txt", "notes/beta.md", "gamma.html", "d1", "d2"}
+    assert docs["alpha.txt"].title == "Volcanoes of Iceland"
+    assert docs["notes/beta.md"].title == "Glaciers and climate"
+    assert docs["gamma.html"].title == "Geysers" and "tracking" not in docs["gamma.html"].text
+    assert docs["d1"].text.startswith("Plate tectonics\n\n") and docs["d1"].metadata == {"year": 1965}
+    assert docs["d1"].path.endswith("collection.jsonl.gz")
+
+
+def test_include_exclude_hidden_and_outside_links(tiny_corpus, tmp_path):
+    (tiny_corpus / ".hidden.txt").write_text("secret")
+    (tiny_corpus / ".git").mkdir()
+    (tiny_corpus / ".git" / "x.md").write_text("# x")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("outside text")
+    (tiny_corpus / "link.txt").symlink_to(outside)
+    report = LoadReport()
+    ids = [f.doc_id for f in discover([tiny_corpus], report=report)]
+    assert ".hidden.txt" not in ids and ".git/x.md" not in ids and "link.txt" not in ids
+    assert any("link.txt" in p for p in report.outside_links)
+    assert [f.doc_id for f in discover([tiny_corpus], include=["*.md"])] == ["notes/beta.md"]
+    assert "notes/beta.md" not in [f.doc_id for f in discover([tiny_corpus], exclude=["notes/*"])]
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_read(tmp_path):
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02 binary")
+    (tmp_path / "empty.md").write_text("")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n\nmore".encode("latin-1"))
+    (tmp_path / "c.jsonl").write_text('{"_id": "a", "text": "alpha"}\n{broken\n{"_id": "b", "text": "beta"}\n{"text": "no id"}\n')
+    (tmp_path / "bad.md.gz").write_bytes(b"not gzip at all")
+    report = LoadReport()
+    docs = {d.id: d for d in load_documents([tmp_path], report=report)}
+    assert set(docs) == {"latin1.txt", "a", "b"}
+    assert "caf\ufffd au lait" in docs["latin1.txt"].text
+    assert report.binary == [f"{tmp_path.as_posix()}/bin.txt"]
+    assert report.empty == [f"{tmp_path.as_posix()}/empty.md"]
+    assert list(report.invalid_utf8.values()) == [1]
+    joined = "\n".join(report.errors)
+    assert f"c.jsonl:2: malformed JSON" in joined and "c.jsonl:4:" in joined and "bad.md.gz: cannot read" in joined
+    assert len(report.warnings()) == 3
+
+
+def test_strict_raises_with_file_and_line(tmp_path):
+    (tmp_path / "c.jsonl").write_text('{"_id": "a", "text": "alpha"}\nnot json\n')
+    with pytest.raises(CorpusError) as err:
+        list(load_documents([tmp_path], report=LoadReport(strict=True)))
+    assert err.value.line == 2 and err.value.path.endswith("c.jsonl")
+
+
+def test_nothing_readable_raises(tmp_path):
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x00")
+    with pytest.raises(NoInputError):
+        list(load_documents([tmp_path]))
+
+
+def test_duplicate_ids_are_skipped(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"_id": "x", "text": "one"}\n{"_id": "x", "text": "two"}\n')
+    report = LoadReport()
+    assert [d.text for d in load_documents([tmp_path], report=report)] == ["one"]
+    assert report.duplicates == ["x (" + (tmp_path / "a.jsonl").as_posix() + ")"]
+
+
+# -- passages -------------------------------------------------------------------------
+
+
+def check_offsets(doc: Document, words: int, overlap: int = 0) -> None:
+    passages = split_passages(doc, words, overlap)
+    assert [p.ordinal for p in passages] == list(range(len(passages)))
+    for p in passages:
+        piece = doc.text[p.start : p.end]
+        assert piece and piece == piece.strip()
+        assert p.id == f"{doc.id}#{p.ordinal}"
+    if overlap == 0 and passages:
+        # Without overlap, the passages cover every word once, in order.
+        assert [w for p in passages for w in doc.text[p.start : p.end].split()] == doc.text.split()
+        assert all(a.end <= b.start for a, b in zip(passages, passages[1:]))
+
+
+_words = st.lists(st.sampled_from(["alpha", "beta.", "Dr.", "e.g.", "gamma!", "Ωmega", "x?", "\n\n", "  ", "end."]), max_size=400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_words, st.sampled_from([5, 20, 200]), st.sampled_from([0, 1, 2]))
+def test_passage_offsets_property(words, size, overlap):
+    check_offsets(Document("d", "d", "", " ".join(words)), size, overlap)
+
+
+@needs_shared
+def test_passage_offsets_on_the_real_corpora():
+    paths = sorted((SHARED / "corpus" / "immunotherapy").iterdir())
+    for doc in load_documents(paths):
+        for size in (50, 200):
+            check_offsets(doc, size)
+            check_offsets(doc, size, overlap=1)
+    for name in ("cisi", "cacm"):
+        for doc in load_documents([SHARED / "collections" / name / "corpus.jsonl"]):
+            check_offsets(doc, 40)
+
+
+def test_short_document_is_one_passage_and_long_ones_are_balanced():
+    short = Document("s", "s", "", "One sentence. Another one.")
+    assert [(p.start, p.end) for p in split_passages(short, 200)] == [(0, len(short.text))]
+    long_text = " ".join(f"Sentence number {i} is here." for i in range(100))  # 500 words
+    sizes = [len(long_text[p.start : p.end].split()) for p in split_passages(Document("l", "l", "", long_text), 120)]
+    assert len(sizes) == 4 and max(sizes) - min(sizes) <= 10
+
+
+def test_abbreviations_do_not_end_sentences():
+    text = "Dr. Smith met e.g. Prof. Jones. " * 40
+    passages = split_passages(Document("a", "a", "", text), 30)
+    assert all(not text[p.start : p.end].startswith(("Smith", "Jones")) for p in passages)
+
+
+# -- the index on disk --------------------------------------------------------------------
+
+
+def test_manifest_and_files(built_index):
+    m = json.loads((built_index / "manifest.json").read_text())
+    assert m["format"] == "citesearch-index" and m["format_version"] == 1
+    assert m["counts"]["sources"] == 5 and m["counts"]["passages"] >= 5
+    assert "the" in m["analyzer"]["stopword_list"]
+    for name in m["files"]:
+        path = built_index / name
+        assert path.is_file()
+        if name.endswith(".npy"):
+            np.load(path, allow_pickle=False)  # never a pickle
+            assert b"pickle" not in path.read_bytes()[:128]
+
+
+def test_failed_build_keeps_the_previous_index(built_index, tiny_corpus):
+    before = {p.name: p.read_bytes() for p in built_index.iterdir()}
+
+    def documents():
+        yield from load_documents([tiny_corpus])
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        build_index(documents(), built_index, workers=1)
+    assert {p.name: p.read_bytes() for p in built_index.iterdir()} == before
+    assert not [p for p in built_index.parent.iterdir() if ".building-" in p.name]
+
+
+def test_refuses_to_replace_a_directory_that_is_not_an_index(tiny_corpus):
+    from citesearch.errors import CitesearchError
+
+    with pytest.raises(CitesearchError, match="refusing"):
+        build_index(load_documents([tiny_corpus]), tiny_corpus)
+
+
+def test_unknown_format_version_and_missing_index(built_index, tmp_path):
+    m = json.loads((built_index / "manifest.json").read_text())
+    m["format_version"] = 99
+    (built_index / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(IndexVersionError, match="99"):
+        Index.open(built_index)
+    with pytest.raises(IndexNotFound):
+        Index.open(tmp_path / "nowhere")
+
+
+def test_verify_detects_a_changed_file(built_index):
+    from citesearch.indexer.storage import IndexReader
+
+    assert IndexReader(built_index).verify() == []
+    with open(built_index / "passage_length.npy", "r+b") as f:
+        f.seek(-1, 2)
+        f.write(b"\x7f")
+    assert IndexReader(built_index).verify() == ["passage_length.npy"]
+
+
+def test_parallel_and_serial_builds_are_identical(tiny_corpus, tmp_path):
+    docs = [Document(f"d{i}", "p", "", f"word{i % 7} common text number {i}. " * (1 + i % 5)) for i in range(5000)]
+    build_index(docs, tmp_path / "one", workers=1)
+    build_index(docs, tmp_path / "two", workers=2)
+    for name in ("postings_indptr", "postings_passages", "bm25_weights", "tfidf_weights", "passage_length"):
+        assert np.array_equal(np.load(tmp_path / "one" / f"{name}.npy"), np.load(tmp_path / "two" / f"{name}.npy"))
+
+
+# -- searching ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def index(built_index):
+    with Index.open(built_index) as idx:
+        yield idx
+
+
+def test_json_schema_and_offsets(index, tiny_corpus):
+    found = index.search("iceland volcanoes", k=5).to_dict()
+    assert set(found) == {"query", "method", "results", "sources"}
+    texts = {d.id: d.text for d in load_documents([tiny_corpus])}
+    for r in found["results"]:
+        assert set(r) == {"rank", "score", "citation", "passage", "source", "snippet"}
+        assert set(r["passage"]) == {"id", "doc_id", "ordinal", "start", "end", "text"}
+        assert set(r["source"]) == {"id", "path", "title"}
+        assert texts[r["passage"]["doc_id"]][r["passage"]["start"] : r["passage"]["end"]] == r["passage"]["text"]
+    for s in found["sources"]:
+        assert set(s) == {"citation", "id", "path", "title", "hits"}
+    assert [s["citation"] for s in found["sources"]] == list(range(1, len(found["sources"]) + 1))
+    assert sum(s["hits"] for s in found["sources"]) == len(found["results"])
+
+
+@pytest.mark.parametrize("method", ["bm25", "tfidf", "hybrid"])
+def test_methods_find_the_obvious_document(index, method):
+    assert index.search("geysir geyser boils", method=method).results[0].source.id == "gamma.html"
+
+
+def test_query_syntax(index):
+    assert {r.source.id for r in index.search("iceland source:*.md").results} == {"notes/beta.md"}
+    assert "gamma.html" not in {r.source.id for r in index.search("iceland -geyser").results}
+    assert {r.source.id for r in index.search('"air traffic"').results} == {"alpha.txt"}
+    assert index.search('"traffic air"').results == []
+    assert {r.source.id for r in index.search("iceland title:glaciers").results} == {"notes/beta.md"}
+    assert index.search("zebra").results == []
+
+
+def test_unseen_inflection_matches_through_the_query_stemmer(index):
+    # The corpus has "erupt", "erupts" and "eruption" but never "erupting".
+    assert index.search("erupting").results
+
+
+@pytest.mark.parametrize("query", ["the of and", "", "source:*.md"])
+def test_queries_without_terms_raise(index, query):
+    with pytest.raises(QuerySyntaxError):
+        index.search(query)
+
+
+def test_per_source_cap_and_explain(index):
+    found = index.search("iceland", k=10, per_source=1)
+    assert len({r.source.id for r in found.results}) == len(found.results)
+    r = index.search("iceland glacier", k=1, method="bm25", explain=True).results[0]
+    assert sum(c.score for c in r.explanation) == pytest.approx(r.score, abs=1e-5)
+
+
+def test_rank_documents_scores_a_source_by_its_best_passage(index):
+    ranked = index.rank_documents("iceland", k=10)
+    assert len({d for d, _ in ranked}) == len(ranked)
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+
+
+def test_parse_query_parts():
+    q = parse_query('tumor "immune checkpoint" -mouse -"side effect" source:*.md title:review foo:bar "open')
+    assert q.terms == ("tumor", "foo:bar")
+    assert q.phrases == ("immune checkpoint", "open")
+    assert q.excluded == ("mouse", "side effect")
+    assert (q.sources, q.titles) == (("*.md",), ("review",))
+
+
+def test_fusion_formulas():
+    a = np.array([0.0, 3.0, 2.0, 1.0])
+    b = np.array([0.0, 0.1, 0.0, 0.9])
+    cand = np.array([1, 2, 3])
+    fused = rrf([a, b], cand)
+    assert fused[1] == pytest.approx(1 / (60 + 1) + 1 / (60 + 2))
+    assert fused[2] == pytest.approx(1 / (60 + 2))
+    assert fused[3] == pytest.approx(1 / (60 + 3) + 1 / (60 + 1))
+    lin = linear([a, b], cand, weight=0.5)
+    assert lin[3] == pytest.approx(0.5 * 1 / 3 + 0.5 * 0.9 / 0.9)
+
+
+def test_citations_in_first_appearance_order():
+    from citesearch.search.results import SourceRef
+
+    a, b = SourceRef("a", "a", "A"), SourceRef("b", "b", "B")
+    numbers, cited = number_sources([b, b, a, b])
+    assert numbers == [1, 1, 2, 1] and [(c.citation, c.source.id, c.hits) for c in cited] == [(1, "b", 3), (2, "a", 1)]
+
+
+def test_snippet_highlights_point_at_matches():
+    text = "x " * 300 + "the tuberculosis case " + "y " * 300
+    start = text.index("tuberculosis")
+    snippet, spans = make_snippet(text, [(start, start + 12, 0)], size=100)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert [snippet[s:e] for s, e in spans] == ["tuberculosis"]
