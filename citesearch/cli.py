@@ -389,11 +389,14 @@ def evaluate(runs, qrels, metrics, per_query, fmt, complete, relevance_level, pl
         citesearch evaluate --index idx --queries queries.jsonl --qrels qrels/test.tsv
     """
     from .evaluation import evaluate as evaluate_run
-    from .evaluation import parse_measure, read_qrels, read_run
+    from .evaluation import parse_measure, parse_run, read_qrels, read_run
     from .evaluation import report
 
     measures = [parse_measure(m) for m in metrics.split(",") if m.strip()]
+    if plot and len(runs) + bool(queries_file) < 2:
+        raise click.UsageError("--plot compares runs: give two or more")
     judgments = read_qrels(qrels)
+    bad_queries: list[str] = []
     loaded: dict[str, dict] = {}
     for path in runs:
         run, tag = read_run(path)
@@ -402,16 +405,15 @@ def evaluate(runs, qrels, metrics, per_query, fmt, complete, relevance_level, pl
         from .search.queryfiles import read_queries
 
         qf = read_queries(queries_file)
+        bad_queries = qf.errors
         for err in qf.errors:
             click.echo(f"Error: {err}", err=True)
         opts = _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight)
         errors: list[str] = []
-        run: dict[str, dict[str, float]] = {}
-        for (qid, _), lines in zip(qf.queries, _run_batch(_index_path(index_dir), qf.queries, opts, workers, errors)):
-            for line in lines.splitlines():
-                _, _, doc, _, score, _ = line.split(" ")
-                run.setdefault(qid, {})[doc] = float(score)
-        loaded[_unique(opts.run_name, loaded)] = run
+        lines = "".join(_run_batch(_index_path(index_dir), qf.queries, opts, workers, errors))
+        for err in errors:
+            click.echo(f"Warning: {err}", err=True)
+        loaded[_unique(opts.run_name, loaded)] = parse_run(lines.splitlines(), "(queries)")[0]
     if not loaded:
         raise click.UsageError("give run files, or --queries with --index")
     evaluations = {name: evaluate_run(run, judgments, measures, relevance_level, complete) for name, run in loaded.items()}
@@ -423,10 +425,10 @@ def evaluate(runs, qrels, metrics, per_query, fmt, complete, relevance_level, pl
     else:
         click.echo(report.to_text(evaluations, names, per_query), nl=False)
     if plot:
-        if len(evaluations) < 2:
-            raise click.UsageError("--plot compares runs: give two or more")
         report.plot(evaluations, names[0], plot)
         click.echo(f"Wrote {plot}", err=True)
+    if bad_queries:
+        sys.exit(1)
 
 
 def _unique(name: str, taken: dict) -> str:

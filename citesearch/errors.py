@@ -28,6 +28,10 @@ class CorpusError(CitesearchError):
         self.line = line
         self.reason = message
 
+    def __reduce__(self):
+        # Rebuilt from its own arguments when it crosses a process boundary.
+        return (type(self), (self.path, self.reason, self.line))
+
 
 class NoInputError(CitesearchError):
     """Nothing readable was found in the given paths."""

@@ -13,7 +13,9 @@ from collections.abc import Callable
 # A line of only punctuation under (or over) a heading line, as in reStructuredText and
 # Markdown setext headings.
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.,_])\1{2,}\s*$")
-_ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+# CommonMark ATX heading: closing #s count only after a space ("# Learn C#" keeps its #).
+_ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)(?:\s+#+)?\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
 def _first_line(text: str) -> str:
@@ -36,12 +38,22 @@ def read_text(text: str) -> tuple[str, str]:
 
 
 def read_markdown(text: str) -> tuple[str, str]:
+    """The first heading, ATX (``# Title``) or setext (underlined), outside code fences."""
     lines = text.splitlines()
-    for line in lines:
+    fenced = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
         m = _ATX.match(line)
         if m:
             return m.group(1), text
-    return _heading_by_underline(lines) or _first_line(text), text
+        below = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.strip() and below.strip() and set(below.strip()) <= set("=-") and len(below.strip()) >= 3:
+            return line.strip(), text
+    return _first_line(text), text
 
 
 def read_rst(text: str) -> tuple[str, str]:
@@ -70,6 +82,8 @@ def read_html(text: str) -> tuple[str, str]:
         tag.decompose()
     for tag in soup.find_all(attrs={"role": "navigation"}):
         tag.decompose()
+    if soup.title:
+        soup.title.decompose()
     if not title:
         h1 = soup.find("h1")
         title = h1.get_text(" ", strip=True) if h1 else ""

@@ -137,16 +137,15 @@ def discover(
 
 def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], report: LoadReport) -> Iterator[InputFile]:
     real_root = root.resolve()
-    seen_dirs = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    # Directory links are not followed: one leading inside the root would list the same
+    # files twice, one leading outside is reported.
+    for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        real = here.resolve()
-        if real in seen_dirs or not real.is_relative_to(real_root):
-            if here != root:
-                report.outside_links.append(here.as_posix())
-            dirnames[:] = []
-            continue
-        seen_dirs.add(real)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                dirnames.remove(d)
+                if not (here / d).resolve().is_relative_to(real_root):
+                    report.outside_links.append((here / d).as_posix())
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
@@ -209,7 +208,8 @@ def read_file(f: InputFile, report: LoadReport) -> Iterator[Document]:
 
 
 def _read_jsonl(text: str, f: InputFile, report: LoadReport) -> Iterator[Document]:
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Only "\n" ends a record: JSON strings may hold U+2028 and other line separators.
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -4,13 +4,15 @@ Sentences come from NLTK's Punkt tokenizer used as a class, with a list of commo
 abbreviations and no downloaded model. Whole sentences are packed into windows of about
 ``words`` words: a document of W words gets round(W / words) passages (at least one) of
 about equal size. A sentence longer than a window is cut at word boundaries; a window
-closes early at a paragraph boundary once it is three quarters full, and a short tail
-is merged into the passage before it, so a short document is exactly one passage.
+closes early at a paragraph boundary once it is three quarters full, and a tail of less
+than half a window is merged into the passage before it, so a short document is exactly
+one passage.
 Every passage is a character span: ``document.text[start:end]``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -56,13 +58,21 @@ def _units(text: str, words: int) -> Iterator[tuple[int, int, int, bool]]:
         current_sentence = -1
         for span in spans:
             sentence = bisect_right(starts, span[0]) - 1
-            if sentence != current_sentence or len(groups[-1]) >= words:
+            if sentence != current_sentence:
                 groups.append([])
                 current_sentence = sentence
             groups[-1].append(span)
+        # A sentence longer than a window is cut into equal pieces of at most `words`.
+        groups = [piece for group in groups for piece in _even_pieces(group, words)]
         base = para.start()
         for i, group in enumerate(groups):
             yield base + group[0][0], base + group[-1][1], len(group), i == 0
+
+
+def _even_pieces(items: list, size: int) -> list[list]:
+    """``items`` cut into the fewest pieces of at most ``size``, of (nearly) equal length."""
+    n = -(-len(items) // size)
+    return [items[len(items) * i // n : len(items) * (i + 1) // n] for i in range(n)]
 
 
 def passage_spans(text: str, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_OVERLAP) -> list[tuple[int, int]]:
@@ -76,10 +86,10 @@ def passage_spans(text: str, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_
         # One passage: no need to find sentences.
         start = len(text) - len(text.lstrip())
         return [(start, len(text.rstrip()))]
-    units = list(_units(text, words))
     # Balance the windows: as many as the document has `words`-sized stretches
     # (rounded), each aiming at an equal share, so no passage is a stub.
     target = total / round(total / words)
+    units = list(_units(text, math.ceil(target)))
     windows: list[list[tuple[int, int, int, bool]]] = []
     current: list[tuple[int, int, int, bool]] = []
     carried = 0  # units at the head of `current` repeated from the previous window
@@ -94,7 +104,7 @@ def passage_spans(text: str, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_
             count = 0
         current.append(unit)
         count += n
-    if windows and count < target / 4:
+    if windows and count < target / 2:
         windows[-1] = windows[-1] + current[carried:]
     else:
         windows.append(current)

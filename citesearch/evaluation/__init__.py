@@ -3,7 +3,7 @@
 from .evaluate import Evaluation, evaluate, trec_order
 from .measures import DEFAULT_MEASURES, MEASURES, Measure, parse_measure
 from .significance import holm, paired_t_test, randomization_test
-from .trec import Qrels, Run, read_qrels, read_run, trec_lines
+from .trec import Qrels, Run, decode_id, encode_id, parse_run, read_qrels, read_run, trec_lines
 
 __all__ = [
     "DEFAULT_MEASURES",
@@ -12,9 +12,12 @@ __all__ = [
     "Measure",
     "Qrels",
     "Run",
+    "decode_id",
+    "encode_id",
     "evaluate",
     "holm",
     "paired_t_test",
+    "parse_run",
     "parse_measure",
     "randomization_test",
     "read_qrels",

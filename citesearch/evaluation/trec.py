@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import unquote
 
 from ..errors import CitesearchError, CorpusError
 
@@ -34,8 +35,9 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
     qrels: Qrels = {}
     with _open_text(path) as f:
         for lineno, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
+            # BEIR TSV separates by tabs (ids may hold spaces); TREC qrels by white space.
+            parts = [p.strip() for p in line.rstrip("\r\n").split("\t")] if "\t" in line else line.split()
+            if not parts or not any(parts):
                 continue
             if lineno == 1 and not parts[-1].lstrip("-").isdigit():
                 continue  # a header line (BEIR: query-id corpus-id score)
@@ -54,30 +56,53 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
     return qrels
 
 
-def read_run(path: str | os.PathLike[str]) -> tuple[Run, str]:
-    """A TREC run file (``qid Q0 docid rank score tag``) and its run tag.
+def encode_id(value: str) -> str:
+    """An id as a run file can hold it: white space (and ``%``) percent-encoded.
+
+    >>> encode_id("my notes.txt")
+    'my%20notes.txt'
+    """
+    if not any(c.isspace() or c == "%" for c in value):
+        return value
+    return "".join(f"%{ord(c):02X}" if (c.isspace() and ord(c) < 256) or c == "%" else ("_" if c.isspace() else c) for c in value)
+
+
+def decode_id(value: str) -> str:
+    return unquote(value) if "%" in value else value
+
+
+def parse_run(lines: Iterable[str], source: str) -> tuple[Run, str]:
+    """Run-file lines (``qid Q0 docid rank score tag``) as a run, and its tag.
 
     A document listed twice for one query keeps its first score (later lines are the
-    duplicates a broken run writer produces).
+    duplicates a broken run writer produces). Ids are percent-decoded (see
+    :func:`encode_id`).
     """
     run: Run = {}
     tag = ""
+    for lineno, line in enumerate(lines, 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 6:
+            raise CorpusError(source, f"expected 'qid Q0 docid rank score tag', got {len(parts)} fields", lineno)
+        qid, _, doc, _, score, tag = parts
+        try:
+            value = float(score)
+        except ValueError:
+            raise CorpusError(source, f"score {score!r} is not a number", lineno) from None
+        run.setdefault(decode_id(qid), {}).setdefault(decode_id(doc), value)
+    return run, tag
+
+
+def read_run(path: str | os.PathLike[str]) -> tuple[Run, str]:
+    """A TREC run file and its run tag (the file name when it has none)."""
     with _open_text(path) as f:
-        for lineno, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise CorpusError(str(path), f"expected 'qid Q0 docid rank score tag', got {len(parts)} fields", lineno)
-            qid, _, doc, _, score, tag = parts
-            try:
-                value = float(score)
-            except ValueError:
-                raise CorpusError(str(path), f"score {score!r} is not a number", lineno) from None
-            run.setdefault(qid, {}).setdefault(doc, value)
+        run, tag = parse_run(f, str(path))
     return run, tag or Path(path).name
 
 
-def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], run_name: str) -> list[str]:
+def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], run_name: str) -> str:
     """Run-file lines for one query's ranking, given best first."""
-    return [f"{qid} Q0 {doc} {rank} {score:.6f} {run_name}\n" for rank, (doc, score) in enumerate(ranked, 1)]
+    q = encode_id(qid)
+    return "".join(f"{q} Q0 {encode_id(doc)} {rank} {score:.9g} {run_name}\n" for rank, (doc, score) in enumerate(ranked, 1))

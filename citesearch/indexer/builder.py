@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from multiprocessing.pool import AsyncResult
 from datetime import datetime, timezone
 
 import numpy as np
@@ -138,17 +139,19 @@ def _analyzed(
         for docs in _chunks(documents, CHUNK):
             yield docs, _analyze([d.text for d in docs])
         return
-    in_flight: deque[list[Document]] = deque()
-
-    def texts() -> Iterator[list[str]]:
-        for docs in _chunks(documents, CHUNK):
-            in_flight.append(docs)
-            yield [d.text for d in docs]
-
+    # Batches are read and submitted from this thread (so that an error in the input
+    # surfaces here), with a few in flight per worker to keep them busy.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers, initializer=_init_analysis, initargs=init) as pool:
-        for chunk in pool.imap(_analyze, texts()):
-            yield in_flight.popleft(), chunk
+        in_flight: deque[tuple[list[Document], AsyncResult]] = deque()
+        for docs in _chunks(documents, CHUNK):
+            in_flight.append((docs, pool.apply_async(_analyze, ([d.text for d in docs],))))
+            if len(in_flight) > 2 * workers:
+                done, result = in_flight.popleft()
+                yield done, result.get()
+        while in_flight:
+            done, result = in_flight.popleft()
+            yield done, result.get()
 
 
 def build_index(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CitesearchError
+from ..evaluation.trec import trec_lines
 from ..indexer.bm25 import BM25Params
 from .expansion import RM3
 from .query import parse_query, plain_query
@@ -77,7 +78,7 @@ def run_one(index: Index, qid: str, text: str, opts: BatchOptions) -> tuple[str,
         return "", f"query {qid}: {exc}"
     if opts.fmt == "tsv":
         return "".join(f"{qid}\t{d}\t{i}\t{_score(s)}\n" for i, (d, s) in enumerate(pairs, 1)), None
-    return "".join(f"{qid} Q0 {d} {i} {_score(s)} {opts.run_name}\n" for i, (d, s) in enumerate(pairs, 1)), None
+    return trec_lines(qid, pairs, opts.run_name), None
 
 
 _worker: tuple[Index, BatchOptions] | None = None

@@ -1,0 +1,54 @@
+"""Shared fixtures: a tiny corpus written per test, and an index built from it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+EXAMPLES = ROOT / "examples"
+
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (sample corpus and collections) is not beside the project")
+
+
+TINY = {
+    "alpha.txt": "Volcanoes of Iceland\n\nIceland sits on the Mid-Atlantic Ridge. Its volcanoes erupt often.\n\nThe 2010 eruption of Eyjafjallajökull stopped air traffic across Europe for days.",
+    "notes/beta.md": "# Glaciers and climate\n\nGlaciers retreat as the climate warms.\n\n## Iceland\n\nVatnajökull is the largest glacier in Iceland; it covers active volcanoes.",
+    "gamma.html": "<html><head><title>Geysers</title><style>p {color: red}</style></head><body><nav>Home | About</nav><h1>Hot springs</h1><p>A geyser erupts when underground water boils.</p><script>var tracking = 1;</script><p>The Great Geysir in Iceland gave all geysers their name.</p></body></html>",
+}
+TINY_JSONL = [
+    {"_id": "d1", "title": "Plate tectonics", "text": "The crust is broken into moving plates. Ridges form where plates pull apart.", "metadata": {"year": 1965}},
+    {"_id": "d2", "title": "Tsunamis", "text": "Undersea earthquakes can raise tsunamis that cross whole oceans."},
+]
+
+
+def write_tiny_corpus(root: Path) -> Path:
+    for name, text in TINY.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    with gzip.open(root / "collection.jsonl.gz", "wt", encoding="utf-8") as f:
+        for rec in TINY_JSONL:
+            f.write(json.dumps(rec) + "\n")
+    return root
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """A folder of five documents in four formats (one gzipped JSONL collection)."""
+    return write_tiny_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def built_index(tiny_corpus: Path, tmp_path: Path) -> Path:
+    """An index of :func:`tiny_corpus` built with default settings."""
+    from citesearch.corpus import load_documents
+    from citesearch.indexer.builder import build_index
+
+    out = tmp_path / "index"
+    build_index(load_documents([tiny_corpus]), out)
+    return out
