@@ -83,11 +83,18 @@ class _NoBar:
         pass
 
 
-def _progress(length: int, label: str) -> Any:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+def _progress(length: int, label: str, unit: str | None = None) -> Any:
+    """A progress bar on stderr when it is a terminal; nothing otherwise.
+
+    With ``unit``, the bar also shows the rate, e.g. "412 queries/s".
+    """
     if not sys.stderr.isatty():
         return _NoBar()
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+    started = time.perf_counter()
+    bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+    if unit:
+        bar.item_show_func = lambda _: f"{bar.pos / max(time.perf_counter() - started, 1e-9):,.0f} {unit}/s"
+    return bar
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -302,7 +309,7 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
     from .search.batch import run_queries
 
     started = time.perf_counter()
-    with _progress(len(queries), "Searching") as bar:
+    with _progress(len(queries), "Searching", "queries") as bar:
         for lines, error in run_queries(index_path, queries, opts, workers):
             if error:
                 errors.append(error)
