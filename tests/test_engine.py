@@ -302,15 +302,17 @@ def test_parse_query_parts():
 
 
 def test_fusion_formulas():
-    a = np.array([0.0, 3.0, 2.0, 1.0])
-    b = np.array([0.0, 0.1, 0.0, 0.9])
-    cand = np.array([1, 2, 3])
-    fused = rrf([a, b], cand)
-    assert fused[1] == pytest.approx(1 / (60 + 1) + 1 / (60 + 2))
-    assert fused[2] == pytest.approx(1 / (60 + 2))
-    assert fused[3] == pytest.approx(1 / (60 + 3) + 1 / (60 + 1))
-    lin = linear([a, b], cand, weight=0.5)
-    assert lin[3] == pytest.approx(0.5 * 1 / 3 + 0.5 * 0.9 / 0.9)
+    # Scores of candidate rows 1, 2, 3 under two methods (row 2 unscored by the second).
+    rows = np.array([1, 2, 3])
+    a = np.array([3.0, 2.0, 1.0])
+    b = np.array([0.1, 0.0, 0.9])
+    fused = rrf([a, b], rows)
+    assert fused[0] == pytest.approx(1 / (60 + 1) + 1 / (60 + 2))
+    assert fused[1] == pytest.approx(1 / (60 + 2))
+    assert fused[2] == pytest.approx(1 / (60 + 3) + 1 / (60 + 1))
+    assert rrf([a, b], rows, depth=1)[2] == pytest.approx(1 / (60 + 1))  # cut at depth 1
+    lin = linear([a, b], rows, weight=0.5)
+    assert lin[2] == pytest.approx(0.5 * 1 / 3 + 0.5 * 0.9 / 0.9)
 
 
 def test_citations_in_first_appearance_order():

@@ -59,7 +59,7 @@ def test_okapi_scores_equal_rank_bm25(collection, k1, b):
         counts: dict[int, float] = {}
         for t in ids:
             counts[t] = counts.get(t, 0) + 1
-        ours = index.scorer.bm25(counts, params)
+        ours = index.scorer.bm25(counts, np.arange(index.reader.n_passages), params)
         # Documents without any query term score 0 in both; compare every document.
         np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-5)
         checked += 1
@@ -80,7 +80,7 @@ def test_tfidf_scores_equal_scikit_learn(collection):
         counts: dict[int, float] = {}
         for t in ids:
             counts[t] = counts.get(t, 0) + 1
-        np.testing.assert_allclose(index.scorer.tfidf(counts), expected, atol=1e-6)
+        np.testing.assert_allclose(index.scorer.tfidf(counts, np.arange(index.reader.n_passages)), expected, atol=1e-6)
 
 
 @needs_shared

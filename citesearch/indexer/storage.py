@@ -245,24 +245,21 @@ class IndexReader:
                 bad.append(name)
         return bad
 
+    def select_in(self, sql: str, keys) -> Iterator[tuple]:
+        """Rows of ``sql`` (a SELECT whose ``IN ({marks})`` takes the keys) for all of
+        ``keys``, queried in chunks to stay under SQLite's limit on parameters."""
+        unique = sorted(set(keys))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            yield from self.db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
     def term_ids(self, forms: list[str]) -> dict[str, int]:
         """Term id of each surface form the index has seen (stop words map to -1)."""
-        if not forms:
-            return {}
-        unique = sorted(set(forms))
-        marks = ",".join("?" * len(unique))
-        return dict(self.db.execute(f"SELECT form, term FROM forms WHERE form IN ({marks})", unique))
+        return dict(self.select_in("SELECT form, term FROM forms WHERE form IN ({marks})", forms))
 
     def terms_by_string(self, terms: list[str]) -> dict[str, int]:
         """Term id of each term (stem) the index has."""
-        if not terms:
-            return {}
-        unique = sorted(set(terms))
-        marks = ",".join("?" * len(unique))
-        return dict(self.db.execute(f"SELECT term, id FROM terms WHERE term IN ({marks})", unique))
+        return dict(self.select_in("SELECT term, id FROM terms WHERE term IN ({marks})", terms))
 
     def term_strings(self, ids: list[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return dict(self.db.execute(f"SELECT id, term FROM terms WHERE id IN ({marks})", list(ids)))
+        return dict(self.select_in("SELECT id, term FROM terms WHERE id IN ({marks})", ids))

@@ -1,7 +1,7 @@
 """Combining the BM25 and TF-IDF rankings, chosen through ``FUSERS``.
 
-Both take dense score arrays over all passages plus the mask of passages either method
-touched, and return one fused score array (zero where untouched).
+Both take the two methods' scores of the candidate passages (arrays aligned with the
+candidates' rows) and return the fused scores, aligned the same way.
 """
 
 from __future__ import annotations
@@ -10,38 +10,39 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .ranking import top_rows
+from .ranking import top_indices
 
 RRF_K = 60
 RRF_DEPTH = 1000
 LINEAR_WEIGHT = 0.5
 
 
-def rrf(runs: list[np.ndarray], candidates: np.ndarray, k: int = RRF_K, depth: int = RRF_DEPTH) -> np.ndarray:
+def rrf(runs: list[np.ndarray], rows: np.ndarray, k: int = RRF_K, depth: int = RRF_DEPTH) -> np.ndarray:
     """Reciprocal rank fusion: the sum over runs of 1 / (k + rank), each run cut at
     ``depth`` (a passage below it, or unscored, gets nothing from that run).
 
-    Cormack, Clarke & Büttcher, "Reciprocal rank fusion outperforms Condorcet and
-    individual rank learning methods" (SIGIR 2009), who fused runs 1000 deep.
+    ``runs`` are score arrays aligned with ``rows``. Cormack, Clarke & Büttcher,
+    "Reciprocal rank fusion outperforms Condorcet and individual rank learning methods"
+    (SIGIR 2009), who fused runs 1000 deep.
     """
-    fused = np.zeros_like(runs[0], dtype=np.float64)
+    fused = np.zeros(len(rows), dtype=np.float64)
     for scores in runs:
-        hit = candidates[scores[candidates] > 0]
-        top = top_rows(scores, hit, depth)
+        hit = np.flatnonzero(scores > 0)
+        top = hit[top_indices(scores[hit], rows[hit], depth)]
         fused[top] += 1.0 / (k + np.arange(1, len(top) + 1))
     return fused
 
 
-def linear(runs: list[np.ndarray], candidates: np.ndarray, weight: float = LINEAR_WEIGHT) -> np.ndarray:
+def linear(runs: list[np.ndarray], rows: np.ndarray, weight: float = LINEAR_WEIGHT) -> np.ndarray:
     """Weighted sum of max-normalized scores: w · s₁/max s₁ + (1 − w) · s₂/max s₂.
 
     A CombSUM with score normalization (Fox & Shaw, TREC-2, 1994; Lee, SIGIR 1997).
     """
-    fused = np.zeros_like(runs[0], dtype=np.float64)
+    fused = np.zeros(len(rows), dtype=np.float64)
     for scores, w in zip(runs, (weight, 1.0 - weight)):
-        top = float(scores[candidates].max()) if len(candidates) else 0.0
+        top = float(scores.max()) if len(scores) else 0.0
         if top > 0:
-            fused[candidates] += w * scores[candidates] / top
+            fused += w * scores / top
     return fused
 
 

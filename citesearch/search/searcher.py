@@ -22,7 +22,7 @@ from .citations import number_sources
 from .expansion import RM3, rm3_query
 from .fusion import FUSERS
 from .query import ParsedQuery, parse_query
-from .ranking import Scorer, top_rows
+from .ranking import Scorer, top_indices
 from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
 from .snippets import make_snippet
 
@@ -39,23 +39,24 @@ def default_index_path() -> Path:
 
 
 class Ranking:
-    """The passages that match a query, with their scores, best first on demand.
+    """The passages that match a query (sorted rows) and their scores, best first on
+    demand.
 
     Only what is asked for is sorted: :meth:`top` selects with ``np.argpartition`` and
     sorts just the selection, ties broken by passage row (earlier first) exactly as a
     full sort would.
     """
 
-    def __init__(self, scores: np.ndarray, candidates: np.ndarray):
+    def __init__(self, rows: np.ndarray, scores: np.ndarray):
+        self.rows = rows
         self.scores = scores
-        self.candidates = candidates
 
     def __len__(self) -> int:
-        return len(self.candidates)
+        return len(self.rows)
 
     def top(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        rows = top_rows(self.scores, self.candidates, n)
-        return rows, self.scores[rows]
+        idx = top_indices(self.scores, self.rows, n)
+        return self.rows[idx], self.scores[idx]
 
 
 class Index:
@@ -142,51 +143,49 @@ class Index:
             rows = matched if rows is None else rows & matched
         return np.fromiter(sorted(rows or ()), dtype=np.int64)
 
-    def _phrase_mask(self, phrase: str, candidates: np.ndarray) -> np.ndarray:
-        """Which of the passages in ``candidates`` (a mask) contain ``phrase``."""
+    def _with_phrase(self, phrase: str, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` contain ``phrase`` (a mask aligned with them)."""
         keys = self._phrase_keys(phrase)
         terms = [k for k in keys if isinstance(k, int)]
         if any(isinstance(k, str) and k not in self.reader.stopwords for k in keys) or not terms:
-            return np.zeros_like(candidates)
-        mask = candidates & self.scorer.containing_all(set(terms))
-        rows = np.flatnonzero(mask)
-        for row, text in self._passage_texts(rows).items():
-            if not _contains_run(self._phrase_keys(text), keys):
-                mask[row] = False
-        return mask
+            return np.zeros(len(rows), dtype=bool)
+        inside = self.scorer.containing_all(set(terms), rows)
+        texts = self._passage_texts(rows[inside])
+        for i in np.flatnonzero(inside):
+            if not _contains_run(self._phrase_keys(texts[int(rows[i])]), keys):
+                inside[i] = False
+        return inside
 
     # -- ranking ----------------------------------------------------------------
 
-    def _filtered(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
-        """``mask`` narrowed by the query's source/title filters, exclusions and phrases."""
+    def _filtered(self, parsed: ParsedQuery, rows: np.ndarray) -> np.ndarray:
+        """``rows`` narrowed by the query's source/title filters, exclusions and phrases."""
         allowed = self._source_rows(parsed)
         if allowed is not None:
             source_ok = np.zeros(int(self.manifest["counts"]["sources"]), dtype=bool)
             source_ok[allowed] = True
-            mask &= source_ok[self.reader["passage_source"]]
+            rows = rows[source_ok[self.reader["passage_source"][rows]]]
         for text in parsed.excluded:
             keys = self._phrase_keys(text)
             terms = [k for k in keys if isinstance(k, int)]
             if len(keys) > 1 and terms:
-                mask &= ~self._phrase_mask(text, mask.copy())
+                rows = rows[~self._with_phrase(text, rows)]
             elif terms:
-                mask &= ~self.scorer.containing(terms)
+                rows = rows[~self.scorer.containing(terms, rows)]
         for phrase in parsed.phrases:
-            mask = self._phrase_mask(phrase, mask)
-        return mask
+            rows = rows[self._with_phrase(phrase, rows)]
+        return rows
 
     def _scores(
-        self, method: str, weights: dict[int, float], fusion: str, params: bm25.BM25Params | None, mask: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Scores of every passage and the candidate rows (matching, filtered)."""
-        candidates = np.flatnonzero(mask)
+        self, method: str, weights: dict[int, float], fusion: str, params: bm25.BM25Params | None, rows: np.ndarray
+    ) -> Ranking:
         if method == "bm25":
-            return self.scorer.bm25(weights, params), candidates
+            return Ranking(rows, self.scorer.bm25(weights, rows, params))
         if method == "tfidf":
-            return self.scorer.tfidf(weights), candidates
-        runs = [self.scorer.bm25(weights, params), self.scorer.tfidf(weights)]
-        fused = FUSERS[fusion](runs, candidates)
-        return fused, candidates[fused[candidates] > 0]
+            return Ranking(rows, self.scorer.tfidf(weights, rows))
+        fused = FUSERS[fusion]([self.scorer.bm25(weights, rows, params), self.scorer.tfidf(weights, rows)], rows)
+        keep = fused > 0
+        return Ranking(rows[keep], fused[keep])
 
     def passage_terms(self, rows: list[int]) -> dict[int, list[int]]:
         """Term ids of each passage's text, in order (stop words and unknown forms dropped)."""
@@ -221,14 +220,13 @@ class Index:
             raise QuerySyntaxError("the query has no search terms" + (" (only filters)" if parsed.sources or parsed.titles else ""))
         weights: dict[int, float] = dict(Counter(ids))
         if not weights:
-            return Ranking(np.zeros(0), np.zeros(0, dtype=np.int64))
+            return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0))
         if expand is not None:
-            mask = self._filtered(parsed, self.scorer.containing(weights))
-            first = Ranking(self.scorer.bm25(weights, bm25_params), np.flatnonzero(mask))
-            rows, scores = first.top(expand.fb_docs)
-            weights = rm3_query(expand, weights, rows, scores, self.passage_terms)
-        mask = self._filtered(parsed, self.scorer.containing(weights))
-        return Ranking(*self._scores(method, weights, fusion, bm25_params, mask))
+            rows = self._filtered(parsed, self.scorer.candidates(weights))
+            top, scores = Ranking(rows, self.scorer.bm25(weights, rows, bm25_params)).top(expand.fb_docs)
+            weights = rm3_query(expand, weights, top, scores, self.passage_terms)
+        rows = self._filtered(parsed, self.scorer.candidates(weights))
+        return self._scores(method, weights, fusion, bm25_params, rows)
 
     def rank_documents(
         self,
@@ -253,9 +251,8 @@ class Index:
             rows, scores = _cap(ranked, k, 1, passage_source)
             source_rows = [int(r) for r in passage_source[rows]]
         else:
-            sources = passage_source[ranked.candidates]
-            unique, inverse = np.unique(sources, return_inverse=True)
-            totals = np.bincount(inverse, weights=ranked.scores[ranked.candidates])
+            unique, inverse = np.unique(passage_source[ranked.rows], return_inverse=True)
+            totals = np.bincount(inverse, weights=ranked.scores)
             if aggregate == "mean":
                 totals = totals / np.bincount(inverse)
             order = np.lexsort((unique, -totals))[:k]
@@ -265,26 +262,16 @@ class Index:
 
     def passage_ids(self, rows: list[int]) -> dict[int, str]:
         """``doc_id#ordinal`` of each passage row."""
-        out: dict[int, str] = {}
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(
-                self.reader.db.execute(
-                    f"SELECT p.row, s.id || '#' || p.ordinal FROM passages p JOIN sources s ON s.row = p.source "
-                    f"WHERE p.row IN ({marks})",
-                    chunk,
-                )
+        return dict(
+            self.reader.select_in(
+                "SELECT p.row, s.id || '#' || p.ordinal FROM passages p JOIN sources s ON s.row = p.source "
+                "WHERE p.row IN ({marks})",
+                rows,
             )
-        return out
+        )
 
     def source_ids(self, rows: list[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(self.reader.db.execute(f"SELECT row, id FROM sources WHERE row IN ({marks})", chunk))
-        return out
+        return dict(self.reader.select_in("SELECT row, id FROM sources WHERE row IN ({marks})", rows))
 
     def search(
         self,
@@ -329,34 +316,27 @@ class Index:
     # -- records ----------------------------------------------------------------
 
     def _passage_texts(self, rows) -> dict[int, str]:
-        out: dict[int, str] = {}
-        rows = [int(r) for r in rows]
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(
-                self.reader.db.execute(
-                    f'SELECT p.row, substr(s.text, p.start + 1, p."end" - p.start) FROM passages p '
-                    f"JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
-                    chunk,
-                )
+        return dict(
+            self.reader.select_in(
+                'SELECT p.row, substr(s.text, p.start + 1, p."end" - p.start) FROM passages p '
+                "JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+                [int(r) for r in rows],
             )
-        return out
+        )
 
     def _passages(self, rows: np.ndarray) -> list[tuple[PassageRef, SourceRef]]:
         if not len(rows):
             return []
         wanted = [int(r) for r in rows]
-        marks = ",".join("?" * len(wanted))
         found = {
             row: (
                 PassageRef(f"{sid}#{ordinal}", sid, ordinal, start, end, text),
                 SourceRef(sid, path, title),
             )
-            for row, sid, path, title, ordinal, start, end, text in self.reader.db.execute(
-                f'SELECT p.row, s.id, s.path, s.title, p.ordinal, p.start, p."end", '
-                f'substr(s.text, p.start + 1, p."end" - p.start) '
-                f"FROM passages p JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+            for row, sid, path, title, ordinal, start, end, text in self.reader.select_in(
+                'SELECT p.row, s.id, s.path, s.title, p.ordinal, p.start, p."end", '
+                'substr(s.text, p.start + 1, p."end" - p.start) '
+                "FROM passages p JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
                 wanted,
             )
         }
