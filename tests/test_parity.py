@@ -159,3 +159,26 @@ def test_collection_run_metrics_equal_trec_eval(tmp_path):
         assert ours[name] == pytest.approx(theirs[ir_measures.parse_measure(name)], abs=1e-4)
     # The quality floor of the core-engine issue: at least the best anchor's nDCG@10.
     assert ours["nDCG@10"] >= 0.4874
+
+
+@needs_shared
+def test_top_k_equals_straightforward_scoring(collection):
+    """The candidate-only, argpartition top-k returns what scoring every passage with
+    rank_bm25 and sorting it all returns: same ids, scores within 1e-5."""
+    from rank_bm25 import BM25Okapi
+
+    _, index, queries = collection
+    mapper = TermMapper(AnalyzerConfig())
+    oracle = BM25Okapi([mapper.terms(text) for text in _doc_texts(index)], k1=1.2, b=0.4)
+    for q in queries:
+        tokens = mapper.terms(q["text"])
+        if not tokens:
+            continue
+        expected = oracle.get_scores(tokens)
+        order = np.lexsort((np.arange(len(expected)), -expected))[:10]
+        order = order[expected[order] > 0]
+        rows, scores = index.rank(plain_query(q["text"]), method="bm25").top(10)
+        np.testing.assert_allclose(scores, expected[order], atol=1e-5)
+        near_tie = len(expected) > 10 and np.sort(expected)[::-1][9] - np.sort(expected)[::-1][10] < 1e-5
+        if not near_tie:
+            assert list(rows) == list(order)
