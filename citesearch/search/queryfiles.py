@@ -121,7 +121,7 @@ def _read_topics(text: str, topic_field: str, bad) -> list[tuple[str, str]]:
         wanted = ("title", "desc", "narr") if topic_field == "all" else (topic_field,)
         query = " ".join(fields.get(f, "") for f in wanted).strip()
         if not qid or not query:
-            bad(lineno, f"topic without <num> or <{topic_field}>; skipped")
+            bad(lineno, f"topic without <num> or without text in its {topic_field} field(s); skipped")
             continue
         queries.append((qid, query))
     return queries
