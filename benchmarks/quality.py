@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import ir_measures
-from ir_measures import AP, RR, R, P, nDCG
+from ir_measures import AP, RR, P, R, nDCG
 
 from citesearch.corpus import load_documents
 from citesearch.indexer.analysis import AnalyzerConfig

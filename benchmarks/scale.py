@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -59,7 +58,7 @@ def latencies(fn, queries) -> list[float]:
     def call(q):
         try:
             fn(q)
-        except Exception as exc:  # noqa: BLE001 - a refused query, not a failed benchmark
+        except Exception as exc:
             if "stop words" not in str(exc):
                 raise
 

@@ -18,13 +18,13 @@ import click
 from . import __version__
 from .corpus.passages import DEFAULT_OVERLAP, DEFAULT_WORDS
 from .errors import CitesearchError
+from .evaluation.measures import DEFAULT_MEASURES
 from .indexer.analysis import STEMMERS, STOPWORD_LISTS, AnalyzerConfig
 from .indexer.bm25 import BM25_VARIANTS, DEFAULT_B, DEFAULT_K1, BM25Params
-from .search.formats import FORMATS as RENDERERS
-from .search.fusion import FUSERS
-from .evaluation.measures import DEFAULT_MEASURES
 from .search.batch import LEVELS, RUN_FORMATS
 from .search.expansion import RM3
+from .search.formats import FORMATS as RENDERERS
+from .search.fusion import FUSERS
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
 from .search.searcher import AGGREGATES, DEFAULT_METHOD, METHODS
 
@@ -396,8 +396,7 @@ def evaluate(runs, qrels, metrics, per_query, fmt, complete, relevance_level, pl
         citesearch evaluate --index idx --queries queries.jsonl --qrels qrels/test.tsv
     """
     from .evaluation import evaluate as evaluate_run
-    from .evaluation import parse_measure, parse_run, read_qrels, read_run
-    from .evaluation import report
+    from .evaluation import parse_measure, parse_run, read_qrels, read_run, report
 
     measures = [parse_measure(m) for m in metrics.split(",") if m.strip()]
     if plot and len(runs) + bool(queries_file) < 2:

@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import TINY, TINY_JSONL
 
 from citesearch.corpus import Document, LoadReport, discover, load_documents, read_documents, read_file
 from citesearch.errors import CorpusError, NoInputError
-from conftest import TINY, TINY_JSONL
 
 
 def write(path: Path, data: str | bytes) -> Path:

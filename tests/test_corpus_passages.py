@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import SHARED, needs_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from citesearch.corpus import DEFAULT_WORDS, Document, LoadReport, Passage, load_documents, split_passages
-from conftest import SHARED, needs_shared
 
 _WORD = re.compile(r"\S+")
 

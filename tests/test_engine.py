@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,7 +90,7 @@ def test_bad_inputs_are_reported_and_the_rest_is_read(tmp_path):
     assert report.empty == [f"{tmp_path.as_posix()}/empty.md"]
     assert list(report.invalid_utf8.values()) == [1]
     joined = "\n".join(report.errors)
-    assert f"c.jsonl:2: malformed JSON" in joined and "c.jsonl:4:" in joined and "bad.md.gz: cannot read" in joined
+    assert "c.jsonl:2: malformed JSON" in joined and "c.jsonl:4:" in joined and "bad.md.gz: cannot read" in joined
     assert len(report.warnings()) == 3
 
 

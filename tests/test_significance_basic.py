@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from citesearch.evaluation import holm, paired_t_test, randomization_test, read_qrels, read_run, trec_lines
 from citesearch.errors import CorpusError
+from citesearch.evaluation import holm, paired_t_test, randomization_test, read_qrels, read_run, trec_lines
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import time
-import multiprocessing
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from itertools import islice
 from multiprocessing.pool import AsyncResult
-from datetime import datetime, timezone
 
 import numpy as np
 
