@@ -90,7 +90,8 @@ def _init_worker(path: str, opts: BatchOptions) -> None:
 
 
 def _work(chunk: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
-    assert _worker is not None
+    if _worker is None:
+        raise RuntimeError("batch worker not initialized")
     index, opts = _worker
     return [run_one(index, qid, text, opts) for qid, text in chunk]
 
