@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from citesearch.corpus import Document, LoadReport, discover, load_documents, split_passages
 from citesearch.corpus.formats import read_html, read_markdown, read_rst
 from citesearch.errors import CorpusError, IndexNotFound, IndexVersionError, NoInputError, QuerySyntaxError
+from citesearch.indexer.analysis import AnalyzerConfig, Tokenizer
 from citesearch.indexer.builder import build_index
+from citesearch.indexer.storage import FORMAT_VERSION
 from citesearch.search.citations import number_sources
 from citesearch.search.fusion import linear, rrf
 from citesearch.search.query import parse_query
@@ -165,12 +167,32 @@ def test_abbreviations_do_not_end_sentences():
     assert all(not text[p.start : p.end].startswith(("Smith", "Jones")) for p in passages)
 
 
+# -- analysis ---------------------------------------------------------------------------
+
+WORDS = st.sampled_from(["cold", "brew", "Brewing", "café", "CAFE", "brew_2", "x", "ßtraße", "42", "brews"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(WORDS, max_size=30),
+    seps=st.lists(st.sampled_from([" ", "-", ".", "\n", "_", "", "é"]), min_size=30, max_size=30),
+    wanted=st.sets(st.sampled_from(["cold", "brew", "brewing", "cafe", "brew_2", "brews", "42", "straße"])),
+)
+def test_finder_equals_filtering_every_token(words, seps, wanted):
+    """The one-regex finder used for highlighting finds exactly the tokens whose form is
+    wanted, as tokenizing everything and filtering does (ASCII or not)."""
+    tokenizer = Tokenizer(AnalyzerConfig())
+    text = "".join(w + s for w, s in zip(words, seps))
+    expected = [(s, e, f) for s, e, f in tokenizer.spans(text) if f in wanted]
+    assert tokenizer.finder(wanted)(text) == expected
+
+
 # -- the index on disk --------------------------------------------------------------------
 
 
 def test_manifest_and_files(built_index):
     m = json.loads((built_index / "manifest.json").read_text())
-    assert m["format"] == "citesearch-index" and m["format_version"] == 1
+    assert m["format"] == "citesearch-index" and m["format_version"] == FORMAT_VERSION
     assert m["counts"]["sources"] == 5 and m["counts"]["passages"] >= 5
     assert "the" in m["analyzer"]["stopword_list"]
     for name in m["files"]:

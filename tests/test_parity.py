@@ -17,7 +17,9 @@ from citesearch.indexer.builder import IndexSettings, build_index
 from citesearch.search.query import plain_query
 from citesearch.search.searcher import Index
 
-WHOLE_DOCUMENTS = IndexSettings(passage_words=1_000_000)  # one passage per document
+# One passage per document; a short impact prefix so that most query terms' lists count
+# as long and pruned search takes every path.
+WHOLE_DOCUMENTS = IndexSettings(passage_words=1_000_000, impact_prefix=16)
 
 
 @pytest.fixture(scope="module", params=["cisi", "cacm"])
@@ -163,8 +165,8 @@ def test_collection_run_metrics_equal_trec_eval(tmp_path):
 
 @needs_shared
 def test_top_k_equals_straightforward_scoring(collection):
-    """The candidate-only, argpartition top-k returns what scoring every passage with
-    rank_bm25 and sorting it all returns: same ids, scores within 1e-5."""
+    """The candidate-only, argpartition top-k, and the pruned one, return what scoring
+    every passage with rank_bm25 and sorting it all returns: same ids, scores within 1e-5."""
     from rank_bm25 import BM25Okapi
 
     _, index, queries = collection
@@ -177,8 +179,9 @@ def test_top_k_equals_straightforward_scoring(collection):
         expected = oracle.get_scores(tokens)
         order = np.lexsort((np.arange(len(expected)), -expected))[:10]
         order = order[expected[order] > 0]
-        rows, scores = index.rank(plain_query(q["text"]), method="bm25").top(10)
-        np.testing.assert_allclose(scores, expected[order], atol=1e-5)
         near_tie = len(expected) > 10 and np.sort(expected)[::-1][9] - np.sort(expected)[::-1][10] < 1e-5
-        if not near_tie:
-            assert list(rows) == list(order)
+        for depth in (None, 10):  # every candidate scored, and pruned
+            rows, scores = index.rank(plain_query(q["text"]), method="bm25", depth=depth).top(10)
+            np.testing.assert_allclose(scores, expected[order], atol=1e-5)
+            if not near_tie:
+                assert list(rows) == list(order)

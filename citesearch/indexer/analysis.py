@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 STEMMERS = ("snowball", "porter", "none")
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 STOPWORD_LISTS = ("english", "none")
 
 
@@ -28,7 +29,7 @@ STOPWORD_LISTS = ("english", "none")
 class AnalyzerConfig:
     """Saved in the index manifest and reused at query time."""
 
-    token_pattern: str = r"(?u)\b\w\w+\b"
+    token_pattern: str = DEFAULT_TOKEN_PATTERN
     strip_accents: bool = True
     stopwords: str = "english"
     stemmer: str = "snowball"
@@ -70,8 +71,31 @@ class Tokenizer:
             return self._pattern.findall(text.lower())
         return [normalize(t, strip) for t in self._pattern.findall(text)]
 
+    def finder(self, forms: Iterable[str]) -> Callable[[str], list[tuple[int, int, str]]]:
+        """A function giving the (start, end, form) of each token of a text whose form is
+        one of ``forms``: what filtering :meth:`spans` gives, but with the default token
+        pattern and ASCII text, one regular-expression scan in C."""
+        wanted = frozenset(forms)
+        if self.config.token_pattern == DEFAULT_TOKEN_PATTERN and wanted:
+            # Forms are runs of word characters, so \b…\b matches whole tokens only.
+            alternation = "|".join(map(re.escape, sorted(wanted, key=len, reverse=True)))
+            pattern = re.compile(rf"\b(?:{alternation})\b")
+        else:
+            pattern = None
+
+        def find(text: str) -> list[tuple[int, int, str]]:
+            if pattern is not None and text.isascii():
+                return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text.lower())]
+            return [(s, e, f) for s, e, f in self.spans(text) if f in wanted]
+
+        return find
+
     def spans(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, form) of each token, offsets into ``text``."""
+        if text.isascii():  # lowercasing keeps every offset
+            for m in self._pattern.finditer(text.lower()):
+                yield m.start(), m.end(), m.group()
+            return
         strip = self.config.strip_accents
         for m in self._pattern.finditer(text):
             yield m.start(), m.end(), normalize(m.group(), strip)

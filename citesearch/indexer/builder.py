@@ -30,6 +30,7 @@ from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document
 from ..corpus.passages import passage_spans
 from . import bm25, tfidf
 from .analysis import AnalyzerConfig, TermMapper, _Numbering
+from .impacts import PREFIX, impact_prefixes
 from .storage import writing
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class IndexSettings:
     passage_overlap: int = DEFAULT_OVERLAP
     bm25: bm25.BM25Params = field(default_factory=bm25.BM25Params)
     tfidf: tfidf.TfidfParams = field(default_factory=tfidf.TfidfParams)
+    impact_prefix: int = PREFIX  # heaviest postings kept per long list, for pruning
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,10 @@ def build_index(
         writer.save_array("bm25_weights", bm25_weights)
         writer.save_array("tfidf_weights", tfidf_weights)
         writer.save_array("tfidf_idf", tfidf_idf)
+        for name, weights in (("bm25_impacts", bm25_weights), ("tfidf_impacts", tfidf_weights)):
+            impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
+            writer.save_array(name, top)
+        writer.save_array("impact_indptr", impact_indptr)
         writer.save_array("passage_source", np.frombuffer(passage_source, dtype=np.int32))
         writer.save_array("passage_length", lengths_np)
         writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)
@@ -246,7 +252,7 @@ def build_index(
                 "passages": {"words": settings.passage_words, "overlap": settings.passage_overlap},
                 "bm25": {**settings.bm25.to_dict(), "avg_passage_length": avgdl},
                 "tfidf": settings.tfidf.to_dict(),
-                "search": {"method": method},
+                "search": {"method": method, "impact_prefix": settings.impact_prefix},
                 "counts": {
                     "sources": n_sources,
                     "passages": n_passages,

@@ -12,7 +12,9 @@
     ``postings_indptr`` (terms + 1), ``postings_passages`` (passage row ids),
     ``postings_tf``, ``bm25_weights`` and ``tfidf_weights`` (one value per posting);
     ``passage_source`` and ``passage_length`` (one value per passage);
-    ``tfidf_idf`` (one value per term). All are memory-mapped when read.
+    ``tfidf_idf`` (one value per term); ``bm25_impacts`` and ``tfidf_impacts``, each
+    long list's heaviest postings, indexed by ``impact_indptr`` (see ``impacts.py``).
+    All are memory-mapped when read, as plain arrays.
 
 An index is written to a temporary sibling folder and renamed into place, so a failed
 build leaves the previous index as it was.
@@ -37,7 +39,7 @@ import numpy as np
 from ..errors import CitesearchError, IndexCorrupt, IndexNotFound, IndexVersionError
 
 FORMAT = "citesearch-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 ARRAYS = (
@@ -47,6 +49,9 @@ ARRAYS = (
     "bm25_weights",
     "tfidf_weights",
     "tfidf_idf",
+    "impact_indptr",
+    "bm25_impacts",
+    "tfidf_impacts",
     "passage_source",
     "passage_length",
 )
@@ -77,6 +82,7 @@ CREATE TABLE forms (
     form TEXT PRIMARY KEY,
     term INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX forms_by_term ON forms(term);
 """
 
 
@@ -208,7 +214,8 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise IndexVersionError(
-            f"index at {path} has format version {version}; this citesearch reads version {FORMAT_VERSION}"
+            f"index at {path} has format version {version}; this citesearch reads version {FORMAT_VERSION}; "
+            "rebuild it with `citesearch index`"
         )
     return manifest
 
@@ -220,7 +227,12 @@ class IndexReader:
         self.path = Path(path)
         self.manifest = read_manifest(self.path)
         try:
-            self.arrays = {name: np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+            # Plain ndarray views of the maps: slicing a np.memmap costs microseconds
+            # per call in Python, and search slices a few dozen times per query.
+            self.arrays = {
+                name: np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+                for name in ARRAYS
+            }
             uri = (self.path / STORE).resolve().as_uri() + "?mode=ro"
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except (OSError, ValueError, sqlite3.Error) as exc:
@@ -256,6 +268,10 @@ class IndexReader:
     def term_ids(self, forms: list[str]) -> dict[str, int]:
         """Term id of each surface form the index has seen (stop words map to -1)."""
         return dict(self.select_in("SELECT form, term FROM forms WHERE form IN ({marks})", forms))
+
+    def forms_of(self, ids: list[int]) -> dict[str, int]:
+        """Every surface form of each of the terms ``ids``, with its term id."""
+        return dict(self.select_in("SELECT form, term FROM forms WHERE term IN ({marks})", ids))
 
     def terms_by_string(self, terms: list[str]) -> dict[str, int]:
         """Term id of each term (stem) the index has."""

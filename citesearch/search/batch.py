@@ -57,7 +57,8 @@ def ranked_ids(index: Index, text: str, opts: BatchOptions) -> list[tuple[str, f
     if opts.level == "document":
         pairs = index.rank_documents(query, opts.k, opts.method, opts.fusion, opts.bm25_params, opts.expand, opts.aggregate)
     else:
-        top, scores = index.rank(query, opts.method, opts.fusion, opts.bm25_params, opts.expand).top(opts.k)
+        ranked = index.rank(query, opts.method, opts.fusion, opts.bm25_params, opts.expand, depth=opts.k)
+        top, scores = ranked.top(opts.k)
         rows = top.tolist()
         ids = index.passage_ids(rows)
         pairs = [(ids[r], float(s)) for r, s in zip(rows, scores)]

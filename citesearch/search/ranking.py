@@ -2,8 +2,11 @@
 
 A query is a bag of term ids with counts. Each scorer sums, over the query's terms, the
 term's slice of the term-major postings times its query weight, and returns the scores
-of the candidate passages (those containing a query term) as a compact array. BM25 reads the weights precomputed at index time, or computes them for
-the query's terms only when asked for other parameters than the index was built with.
+of the candidate passages (those containing a query term) as a compact array. BM25 reads
+the weights precomputed at index time, or computes them for the query's terms only when
+asked for other parameters than the index was built with.
+
+:meth:`Scorer.top` finds the best k passages without scoring them all; see there.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import numpy as np
 
 from ..indexer import bm25, tfidf
 from ..indexer.storage import IndexReader
+
+KINDS = ("bm25", "tfidf")
+_SLACK = 1e-9  # relative margin for float rounding in the pruning bounds
 
 
 class Scorer:
@@ -108,13 +114,122 @@ class Scorer:
 
     def tfidf(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
         """TF-IDF cosine scores of ``rows`` (compact, aligned with them)."""
-        weights = tfidf.query_weights(self.tfidf_params, counts, self.reader["tfidf_idf"])
         data = self.reader["tfidf_weights"]
         parts = []
-        for term, w in weights.items():
+        for term, w in self.coefficients("tfidf", counts).items():
             s = self.postings(term)
             parts.append((self.reader.postings[s], w * data[s]))
         return self._accumulate(parts, rows)
+
+    def coefficients(self, kind: str, counts: dict[int, float]) -> dict[int, float]:
+        """What each term's stored weights are multiplied by: its count for BM25, its
+        normalized query weight for TF-IDF."""
+        if kind == "bm25":
+            return counts
+        return tfidf.query_weights(self.tfidf_params, counts, self.reader["tfidf_idf"])
+
+    def top(self, kind: str, counts: dict[int, float], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best passages by ``kind`` ("bm25", with the index's parameters, or
+        "tfidf") and their scores, best first, ties by row: exactly what scoring every
+        candidate and sorting returns, usually without reading most of the long lists.
+
+        A passage's score is a sum of non-negative per-term contributions, so:
+
+        1. Scoring each term's heaviest postings (stored at index time, see
+           ``indexer/impacts.py``) counting only those, gives real passages scores no
+           higher than their true ones: the k-th best of them, θ, is a lower bound on the
+           true k-th best score.
+        2. A term contributes at most its heaviest weight (its upper bound). Terms whose
+           upper bounds, smallest first, sum to less than θ are *non-essential*: a
+           passage containing only those cannot reach the top k (MaxScore; Turtle &
+           Flood, 1995). Only the essential terms' lists are read whole.
+        3. Their partial scores raise θ; a passage can still make the top k only if its
+           partial score plus the non-essential bound reaches θ. The survivors look the
+           non-essential terms up (binary search), heaviest first, dropping those that
+           fall out of reach; the last few are scored term by term in query order (so
+           sums round exactly as in straightforward scoring) and sorted.
+        """
+        data = self.reader[f"{kind}_weights"]
+        prefixes = self.reader[f"{kind}_impacts"]
+        prefix_ptr = self.reader["impact_indptr"]
+        postings = self.reader.postings
+        acc, _ = self._buffers()
+        sample_size = max(4 * k, 64)
+        terms = []  # (start, stop, coefficient, upper bound) in query order
+        sampled = []
+        for term, c in self.coefficients(kind, counts).items():
+            s = self.postings(term)
+            a, b = int(prefix_ptr[term]), int(prefix_ptr[term + 1])
+            if b > a:  # a long list: its heaviest postings, heaviest first
+                at = prefixes[a : min(b, a + sample_size)].astype(np.int64) + s.start
+                values, rows = c * data[at], postings[at]
+            else:
+                values, rows = c * data[s], postings[s]
+            acc[rows] += values
+            sampled.append(rows)
+            terms.append((s.start, s.stop, c, float(values.max())))
+        theta = _kth_largest(self._take(sampled), k, 0.0)
+
+        skipped, bound = set(), 0.0
+        if theta > 0:
+            for i in sorted(range(len(terms)), key=lambda i: terms[i][3]):
+                if bound + terms[i][3] >= theta * (1 - _SLACK):
+                    break
+                bound += terms[i][3]
+                skipped.add(i)
+        read = []
+        for i, (start, stop, c, _) in enumerate(terms):
+            if i not in skipped:
+                acc[postings[start:stop]] += c * data[start:stop]
+                read.append(postings[start:stop])
+        partial = self._take(read)  # each passage once, then zeros for its repeats
+        rows = np.concatenate(read)
+        theta = _kth_largest(partial, k, theta)
+        keep = np.flatnonzero((partial > 0) & (partial >= theta - bound - _SLACK * (theta + bound)))
+        rows, scores = rows[keep], partial[keep]
+        if skipped:
+            order = np.argsort(rows)
+            rows, scores = rows[order], scores[order]
+            # The skipped terms, heaviest first, each adding its weights to the
+            # survivors and retiring its share of the bound, so fewer survive.
+            for i in sorted(skipped, key=lambda i: -terms[i][3]):
+                scores = scores + self._exact([terms[i]], data, rows)
+                bound -= terms[i][3]
+                theta = _kth_largest(scores, k, theta)
+                alive = np.flatnonzero(scores >= theta - bound - _SLACK * (theta + abs(bound)))
+                rows, scores = rows[alive], scores[alive]
+            scores = self._exact(terms, data, rows)
+        best = top_indices(scores, rows, k)
+        return rows[best], scores[best]
+
+    def _take(self, parts: list[np.ndarray]) -> np.ndarray:
+        """The accumulator at each array of rows in turn, zeroing what was read: a row
+        listed twice is read once and then as 0."""
+        acc, _ = self._buffers()
+        out = []
+        for rows in parts:
+            out.append(acc[rows])
+            acc[rows] = 0.0
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def _exact(self, terms, data: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Scores of sorted ``rows``, looking each term's weights up by binary search."""
+        postings = self.reader.postings
+        scores = np.zeros(len(rows))
+        for start, stop, c, _ in terms:
+            plist = postings[start:stop]
+            j = np.minimum(np.searchsorted(plist, rows), len(plist) - 1)
+            hit = np.flatnonzero(plist[j] == rows)
+            scores[hit] += c * data[start + j[hit]]
+        return scores
+
+
+def _kth_largest(values: np.ndarray, k: int, floor: float) -> float:
+    """The k-th largest of ``values`` if it exceeds ``floor``, else ``floor``."""
+    above = values[values > floor]
+    if len(above) < k:
+        return floor
+    return float(-np.partition(-above, k - 1)[k - 1])
 
 
 def top_indices(scores: np.ndarray, rows: np.ndarray, n: int | None) -> np.ndarray:

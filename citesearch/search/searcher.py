@@ -20,7 +20,7 @@ from ..indexer.analysis import AnalyzerConfig, Tokenizer, make_query_stemmer
 from ..indexer.storage import IndexReader
 from .citations import number_sources
 from .expansion import RM3, rm3_query
-from .fusion import FUSERS
+from .fusion import FUSERS, RRF_DEPTH, rrf
 from .query import ParsedQuery, parse_query
 from .ranking import Scorer, top_indices
 from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
@@ -39,17 +39,18 @@ def default_index_path() -> Path:
 
 
 class Ranking:
-    """The passages that match a query (sorted rows) and their scores, best first on
-    demand.
+    """Passages that match a query (rows) and their scores, best first on demand.
 
     Only what is asked for is sorted: :meth:`top` selects with ``np.argpartition`` and
     sorts just the selection, ties broken by passage row (earlier first) exactly as a
-    full sort would.
+    full sort would. A ranking asked for to a depth may hold only the best passages
+    (``complete`` is then false): the top of it is still exact.
     """
 
-    def __init__(self, rows: np.ndarray, scores: np.ndarray):
+    def __init__(self, rows: np.ndarray, scores: np.ndarray, complete: bool = True):
         self.rows = rows
         self.scores = scores
+        self.complete = complete
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -187,6 +188,26 @@ class Index:
         keep = fused > 0
         return Ranking(rows[keep], fused[keep])
 
+    def _pruned(self, method: str, weights: dict[int, float], fusion: str, depth: int | None) -> Ranking | None:
+        """The ranking from :meth:`Scorer.top`, when it can give it: None otherwise.
+
+        Reciprocal rank fusion only looks ``RRF_DEPTH`` deep into each method's ranking,
+        so the fused ranking built from the two exact tops is the complete one.
+        """
+        if method == "hybrid" and fusion == "rrf":
+            runs = [self.scorer.top(kind, weights, RRF_DEPTH) for kind in ("bm25", "tfidf")]
+            rows = np.union1d(runs[0][0], runs[1][0])
+            aligned = []
+            for top_rows, top_scores in runs:
+                scores = np.zeros(len(rows))
+                scores[np.searchsorted(rows, top_rows)] = top_scores
+                aligned.append(scores)
+            return Ranking(rows, rrf(aligned, rows))
+        if method in ("bm25", "tfidf") and depth is not None:
+            rows, scores = self.scorer.top(method, weights, depth)
+            return Ranking(rows, scores, complete=len(rows) < depth)
+        return None
+
     def passage_terms(self, rows: list[int]) -> dict[int, list[int]]:
         """Term ids of each passage's text, in order (stop words and unknown forms dropped)."""
         texts = self._passage_texts(rows)
@@ -201,8 +222,10 @@ class Index:
         fusion: str = DEFAULT_FUSION,
         bm25_params: bm25.BM25Params | None = None,
         expand: RM3 | None = None,
+        depth: int | None = None,
     ) -> Ranking:
-        """Every matching passage, best first (ties broken by passage order).
+        """The matching passages, best first (ties broken by passage order): every one,
+        or, given ``depth``, at least the best ``depth`` of them, found faster.
 
         With ``expand``, the query is first run with BM25 and expanded by RM3 from its
         top passages; the expanded query is then scored by ``method``.
@@ -221,10 +244,21 @@ class Index:
         weights: dict[int, float] = dict(Counter(ids))
         if not weights:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0))
+        # Pruning needs every passage's score to be the plain sum of stored weights.
+        prunable = not (parsed.sources or parsed.titles or parsed.excluded or parsed.phrases) and (
+            bm25_params is None or bm25_params == self.scorer.index_bm25
+        )
         if expand is not None:
-            rows = self._filtered(parsed, self.scorer.candidates(weights))
-            top, scores = Ranking(rows, self.scorer.bm25(weights, rows, bm25_params)).top(expand.fb_docs)
+            if prunable:
+                top, scores = self.scorer.top("bm25", weights, expand.fb_docs)
+            else:
+                rows = self._filtered(parsed, self.scorer.candidates(weights))
+                top, scores = Ranking(rows, self.scorer.bm25(weights, rows, bm25_params)).top(expand.fb_docs)
             weights = rm3_query(expand, weights, top, scores, self.passage_terms)
+        if prunable:
+            pruned = self._pruned(method, weights, fusion, depth)
+            if pruned is not None:
+                return pruned
         rows = self._filtered(parsed, self.scorer.candidates(weights))
         return self._scores(method, weights, fusion, bm25_params, rows)
 
@@ -245,12 +279,12 @@ class Index:
         """
         if aggregate not in AGGREGATES:
             raise QuerySyntaxError(f"unknown aggregate {aggregate!r}; choose from {', '.join(AGGREGATES)}")
-        ranked = self.rank(query, method, fusion, bm25_params, expand)
         passage_source = self.reader["passage_source"]
         if aggregate == "max":
-            rows, scores = _cap(ranked, k, 1, passage_source)
+            rows, scores = self._top_capped(query, k, 1, method, fusion, bm25_params, expand)
             source_rows = [int(r) for r in passage_source[rows]]
         else:
+            ranked = self.rank(query, method, fusion, bm25_params, expand)
             unique, inverse = np.unique(passage_source[ranked.rows], return_inverse=True)
             totals = np.bincount(inverse, weights=ranked.scores)
             if aggregate == "mean":
@@ -289,16 +323,17 @@ class Index:
             raise QuerySyntaxError("k must be at least 1")
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         method = method or self.default_method
-        ranked = self.rank(parsed, method, fusion, bm25_params, expand)
-        rows, scores = _cap(ranked, k, per_source, self.reader["passage_source"])
+        rows, scores = self._top_capped(parsed, k, per_source, method, fusion, bm25_params, expand)
         passages = self._passages(rows)
         sources = [p[1] for p in passages]
         numbers, cited = number_sources(sources)
         query_ids, _ = self.analyze(parsed.positive_text)
-        highlight_terms = set(query_ids)
+        highlight_forms = self.reader.forms_of(sorted(set(query_ids)))
+        find = self.tokenizer.finder(highlight_forms)
         results = []
         for i, ((passage, source), score) in enumerate(zip(passages, scores)):
-            snippet, spans = self._snippet(passage.text, highlight_terms)
+            matches = [(s, e, highlight_forms[f]) for s, e, f in find(passage.text)]
+            snippet, spans = make_snippet(passage.text, matches)
             results.append(
                 Result(
                     rank=i + 1,
@@ -312,6 +347,17 @@ class Index:
                 )
             )
         return SearchResults(query=parsed.text, method=method, results=results, sources=cited)
+
+    def _top_capped(self, query, k: int, per_source: int | None, method, fusion, bm25_params, expand):
+        """The top ``k`` passages, at most ``per_source`` from any one source, ranking
+        only as deep as that takes."""
+        depth = k * 4 if per_source else k
+        while True:
+            ranked = self.rank(query, method, fusion, bm25_params, expand, depth=depth)
+            capped = _cap(ranked, k, per_source, self.reader["passage_source"])
+            if capped is not None:
+                return capped
+            depth *= 4
 
     # -- records ----------------------------------------------------------------
 
@@ -342,12 +388,6 @@ class Index:
         }
         return [found[r] for r in wanted]
 
-    def _snippet(self, text: str, terms: set[int]) -> tuple[str, tuple[tuple[int, int], ...]]:
-        spans = list(self.tokenizer.spans(text))
-        known = self.reader.term_ids([f for _, _, f in spans])
-        matches = [(s, e, known[f]) for s, e, f in spans if known.get(f, -1) in terms]
-        return make_snippet(text, matches)
-
     def explain(self, counts: dict[int, int], row: int, params: bm25.BM25Params | None = None) -> tuple[TermContribution, ...]:
         """Each query term's BM25 contribution to passage ``row``."""
         params = params or self.scorer.index_bm25
@@ -366,8 +406,11 @@ class Index:
         return tuple(out)
 
 
-def _cap(ranked: Ranking, k: int, per_source: int | None, passage_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The top ``k`` passages, at most ``per_source`` from any one source."""
+def _cap(
+    ranked: Ranking, k: int, per_source: int | None, passage_source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The top ``k`` passages, at most ``per_source`` from any one source; None when an
+    incomplete ranking runs out before that many are found."""
     if not per_source:
         return ranked.top(k)
     n = k * 4
@@ -382,7 +425,7 @@ def _cap(ranked: Ranking, k: int, per_source: int | None, passage_source: np.nda
                 if len(keep) == k:
                     return rows[keep], scores[keep]
         if n >= len(ranked):
-            return rows[keep], scores[keep]
+            return (rows[keep], scores[keep]) if ranked.complete else None
         n *= 4
 
 

@@ -1,0 +1,118 @@
+"""Pruned top-k search (Scorer.top, and Index.rank with a depth) returns exactly what
+scoring every candidate and sorting returns: same rows in the same order, same scores.
+
+The collection is synthetic so that it has what pruning must get right: posting lists far
+longer than the stored impact prefix, and many exactly tied scores (short passages with
+equal lengths and counts) at every cut-off.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from citesearch.corpus import load_documents
+from citesearch.indexer.builder import IndexSettings, build_index
+from citesearch.search.query import plain_query
+from citesearch.search.searcher import Index
+
+VOCABULARY = [f"w{i}x" for i in range(300)]
+
+
+@pytest.fixture(scope="module", params=[8, 1024], ids=["prefix8", "prefix1024"])
+def index(request, tmp_path_factory):
+    rng = random.Random(7)
+    zipf = [1 / (i + 1) for i in range(len(VOCABULARY))]
+    tmp = tmp_path_factory.mktemp("zipf")
+    with open(tmp / "corpus.jsonl", "w") as f:
+        for i in range(3000):
+            words = rng.choices(VOCABULARY, weights=zipf, k=rng.choice([3, 5, 5, 8, 20, 40]))
+            f.write(json.dumps({"_id": f"d{i}", "title": "", "text": " ".join(words)}) + "\n")
+    settings = IndexSettings(passage_words=1_000_000, impact_prefix=request.param)
+    build_index(load_documents([tmp / "corpus.jsonl"]), tmp / "index", settings, workers=1)
+    with Index.open(tmp / "index") as opened:
+        yield opened
+
+
+def queries(n: int = 60) -> list[str]:
+    rng = random.Random(11)
+    out = []
+    for _ in range(n):
+        # Frequent and rare words, sometimes repeated (a count of 2 doubles a weight).
+        words = rng.sample(VOCABULARY[:12], rng.randint(1, 3)) + rng.sample(VOCABULARY, rng.randint(0, 3))
+        out.append(" ".join(words + rng.sample(words, rng.randint(0, 1))))
+    return out
+
+
+def straightforward(index: Index, kind: str, counts: dict[int, float], k: int):
+    rows = index.scorer.candidates(counts)
+    scores = index.scorer.bm25(counts, rows) if kind == "bm25" else index.scorer.tfidf(counts, rows)
+    idx = np.lexsort((rows, -scores))[:k]
+    return rows[idx], scores[idx]
+
+
+def counts_of(index: Index, text: str) -> dict[int, float]:
+    ids, _ = index.analyze(text)
+    return {t: ids.count(t) for t in dict.fromkeys(ids)}
+
+
+def test_lists_are_longer_than_the_prefix(index):
+    df = np.diff(index.reader.indptr)
+    prefix = index.manifest["search"]["impact_prefix"]
+    if prefix < 1024:
+        assert (df > prefix).sum() > 50
+        assert len(index.reader["bm25_impacts"]) == prefix * (df > prefix).sum()
+
+
+@pytest.mark.parametrize("kind", ["bm25", "tfidf"])
+@pytest.mark.parametrize("k", [1, 3, 10, 100, 1000, 5000])
+def test_top_equals_scoring_everything(index, kind, k):
+    for text in queries():
+        counts = counts_of(index, text)
+        expected_rows, expected_scores = straightforward(index, kind, counts, k)
+        rows, scores = index.scorer.top(kind, counts, k)
+        assert rows.tolist() == expected_rows.tolist(), text
+        assert scores.tolist() == expected_scores.tolist(), text
+
+
+def test_scores_have_ties_at_the_cut(index):
+    """The property above is only worth something if ties straddle the k-th place."""
+    tied = 0
+    for text in queries():
+        _, scores = straightforward(index, "bm25", counts_of(index, text), 11)
+        tied += len(scores) == 11 and scores[9] == scores[10]
+    assert tied >= 5
+
+
+@pytest.mark.parametrize("method", ["bm25", "tfidf", "hybrid"])
+def test_rank_with_depth_equals_full_ranking(index, method):
+    for text in queries(30):
+        full = index.rank(f"source:* {text}", method=method)  # a filter: nothing is pruned
+        pruned = index.rank(text, method=method, depth=10)
+        assert len(full) > 10
+        for a, b in zip(full.top(10), pruned.top(10)):
+            assert a.tolist() == b.tolist(), text
+        if method == "hybrid":  # fusion of the two exact tops is the whole fused ranking
+            assert pruned.complete and len(pruned) == len(full)
+
+
+def test_search_and_documents_equal_unpruned(index):
+    for text in queries(20):
+        for per_source in (None, 1):
+            a = index.search(f"source:* {text}", k=7, per_source=per_source)
+            b = index.search(text, k=7, per_source=per_source)
+            assert len(a.results) == 7
+            assert [(r.passage.id, r.score) for r in a.results] == [(r.passage.id, r.score) for r in b.results]
+        assert index.rank_documents(f"source:* {text}", k=25) == index.rank_documents(plain_query(text), k=25)
+
+
+def test_asking_for_more_than_match(index):
+    counts = counts_of(index, VOCABULARY[-1])
+    rows, _ = straightforward(index, "bm25", counts, 10**6)
+    got, _ = index.scorer.top("bm25", counts, len(rows) + 5)
+    assert got.tolist() == rows.tolist()
+    ranking = index.rank(VOCABULARY[-1], method="bm25", depth=len(rows) + 5)
+    assert ranking.complete
