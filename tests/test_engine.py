@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -185,6 +186,13 @@ def test_finder_equals_filtering_every_token(words, seps, wanted):
     text = "".join(w + s for w, s in zip(words, seps))
     expected = [(s, e, f) for s, e, f in tokenizer.spans(text) if f in wanted]
     assert tokenizer.finder(wanted)(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_fast_path_equals_the_token_pattern(text):
+    tokenizer = Tokenizer(AnalyzerConfig())
+    assert tokenizer.forms(text) == re.findall(AnalyzerConfig().token_pattern, text.lower())
 
 
 # -- the index on disk --------------------------------------------------------------------

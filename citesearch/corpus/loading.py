@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import orjson
+
 from ..errors import CorpusError, NoInputError
 from .documents import Document
 from .formats import READERS, read_text
@@ -213,10 +215,15 @@ def _read_jsonl(text: str, f: InputFile, report: LoadReport) -> Iterator[Documen
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            report.error(f.display, f"malformed JSON ({exc.msg}); line skipped", lineno)
-            continue
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            # What orjson refuses and json reads (NaN, lone surrogates), or json's
+            # clearer message for what neither reads.
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                report.error(f.display, f"malformed JSON ({exc.msg}); line skipped", lineno)
+                continue
         if not isinstance(record, dict) or "_id" not in record:
             report.error(f.display, 'expected an object with "_id"; line skipped', lineno)
             continue

@@ -16,12 +16,16 @@ shared collections) and matches when that stem is a term of the index.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 STEMMERS = ("snowball", "porter", "none")
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# In ASCII text the default pattern's tokens are the runs of two or more of these.
+_ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
+_ASCII_NON_WORD = str.maketrans({chr(i): " " for i in range(128) if chr(i) not in _ASCII_WORD})
 STOPWORD_LISTS = ("english", "none")
 
 
@@ -64,11 +68,14 @@ class Tokenizer:
     def __init__(self, config: AnalyzerConfig):
         self.config = config
         self._pattern = re.compile(config.token_pattern)
+        self._default = config.token_pattern == DEFAULT_TOKEN_PATTERN
 
     def forms(self, text: str) -> list[str]:
-        strip = self.config.strip_accents
         if text.isascii():
+            if self._default:  # the same tokens, twice as fast as the regular expression
+                return [w for w in text.lower().translate(_ASCII_NON_WORD).split() if len(w) > 1]
             return self._pattern.findall(text.lower())
+        strip = self.config.strip_accents
         return [normalize(t, strip) for t in self._pattern.findall(text)]
 
     def finder(self, forms: Iterable[str]) -> Callable[[str], list[tuple[int, int, str]]]:
@@ -76,7 +83,7 @@ class Tokenizer:
         one of ``forms``: what filtering :meth:`spans` gives, but with the default token
         pattern and ASCII text, one regular-expression scan in C."""
         wanted = frozenset(forms)
-        if self.config.token_pattern == DEFAULT_TOKEN_PATTERN and wanted:
+        if self._default and wanted:
             # Forms are runs of word characters, so \b…\b matches whole tokens only.
             alternation = "|".join(map(re.escape, sorted(wanted, key=len, reverse=True)))
             pattern = re.compile(rf"\b(?:{alternation})\b")

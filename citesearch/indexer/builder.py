@@ -64,7 +64,8 @@ class _Chunk:
     """What a worker returns for a batch of documents."""
 
     worker: int  # the worker's process id: form ids are numbered per worker
-    spans: list[list[tuple[int, int]]]  # passages of each document
+    passage_counts: np.ndarray  # passages of each document
+    bounds: np.ndarray  # (start, end) of every passage, documents in order
     new_forms: list[str]  # forms the worker met for the first time, in id order
     new_stems: list[str | None]  # their stems (None: stop word)
     tokens: np.ndarray  # the worker's form ids of every passage, concatenated
@@ -105,18 +106,21 @@ def _analyze(texts: list[str]) -> _Chunk:
     number = a.numbering.__getitem__
     tokens = array("i")
     lengths = array("i")
-    spans = []
+    counts = array("i")
+    bounds = array("q")
     for text in texts:
         doc_spans = passage_spans(text, a.words, a.overlap)
-        spans.append(doc_spans)
+        counts.append(len(doc_spans))
         for start, end in doc_spans:
+            bounds.extend((start, end))
             forms = a.tokenizer.forms(text[start:end])
             tokens.extend(map(number, forms))
             lengths.append(len(forms))
     new = list(islice(a.numbering, known, None))
     return _Chunk(
         os.getpid(),
-        spans,
+        np.frombuffer(counts, dtype=np.int32),
+        np.frombuffer(bounds, dtype=np.int64).reshape(-1, 2),
         new,
         [a.stem(f) for f in new],
         np.frombuffer(tokens, dtype=np.int32),
@@ -175,22 +179,33 @@ def build_index(
     with writing(target) as writer:
         token_parts: list[np.ndarray] = []
         length_parts: list[np.ndarray] = []
-        passage_source = array("i")
+        source_parts: list[np.ndarray] = []
         id_maps: dict[int, np.ndarray] = {}
         n_sources = n_passages = 0
         for docs, chunk in _analyzed(documents, mapper, settings, workers):
-            sources = []
-            passages = []
-            for doc, spans in zip(docs, chunk.spans):
-                row = n_sources
-                n_sources += 1
-                sources.append((row, doc.id, doc.path, doc.title, doc.text, json.dumps(doc.metadata, ensure_ascii=False) if doc.metadata else "{}"))
-                for ordinal, (start, end) in enumerate(spans):
-                    passages.append((n_passages, row, ordinal, start, end))
-                    passage_source.append(row)
-                    n_passages += 1
-            writer.add_sources(sources)
-            writer.add_passages(passages)
+            counts = chunk.passage_counts
+            owners = np.repeat(np.arange(n_sources, n_sources + len(docs), dtype=np.int32), counts)
+            ordinals = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)
+            writer.add_sources(
+                [
+                    (row, d.id, d.path, d.title, d.text, json.dumps(d.metadata, ensure_ascii=False) if d.metadata else "{}")
+                    for row, d in enumerate(docs, n_sources)
+                ]
+            )
+            writer.add_passages(
+                list(
+                    zip(
+                        range(n_passages, n_passages + len(owners)),
+                        owners.tolist(),
+                        ordinals.tolist(),
+                        chunk.bounds[:, 0].tolist(),
+                        chunk.bounds[:, 1].tolist(),
+                    )
+                )
+            )
+            source_parts.append(owners)
+            n_sources += len(docs)
+            n_passages += len(owners)
             # The worker's form ids → global term ids; stop words (-1) dropped.
             known = mapper.forms
             added = [known[f] if f in known else mapper.add_form(f, st) for f, st in zip(chunk.new_forms, chunk.new_stems)]
@@ -238,7 +253,7 @@ def build_index(
             impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
             writer.save_array(name, top)
         writer.save_array("impact_indptr", impact_indptr)
-        writer.save_array("passage_source", np.frombuffer(passage_source, dtype=np.int32))
+        writer.save_array("passage_source", np.concatenate(source_parts) if source_parts else np.zeros(0, dtype=np.int32))
         writer.save_array("passage_length", lengths_np)
         writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)
 

@@ -59,7 +59,7 @@ ARRAYS = (
 SCHEMA = """
 CREATE TABLE sources (
     row INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     path TEXT NOT NULL,
     title TEXT NOT NULL,
     text TEXT NOT NULL,
@@ -110,7 +110,9 @@ class IndexWriter:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.tmp / STORE, check_same_thread=False)
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        # 64 KiB pages and the id index built once at the end: a third less time
+        # writing a million sources than 4 KiB pages and an index kept up per row.
+        db.executescript("PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
         return db
 
     def _call(self, fn, *args) -> Future:
@@ -126,6 +128,9 @@ class IndexWriter:
         # The cursor must be freed on the store thread, not wherever the future dies.
         self.db.executemany(sql, rows).close()
 
+    def _execute(self, sql: str) -> None:
+        self.db.execute(sql).close()
+
     def add_sources(self, rows: list[tuple[int, str, str, str, str, str]]) -> None:
         self._call(self._insert, "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)", rows)
 
@@ -139,6 +144,7 @@ class IndexWriter:
     def _finish_store(self) -> None:
         for f in self._pending:
             f.result()  # re-raises a failed write
+        self._thread.submit(self._execute, "CREATE UNIQUE INDEX sources_by_id ON sources(id)").result()
         self._thread.submit(self.db.commit).result()
         self._thread.submit(self.db.close).result()
         self._thread.shutdown()
