@@ -5,10 +5,12 @@ measures each system in its own process:
 
 * index build: wall seconds and MB/s of passage text, size on disk;
 * per-query latency, one query at a time through the Python API, top 10: p50 and p99
-  (citesearch: ``Index.search``, which also fetches passages and makes snippets and
-  citations, and ``Index.rank(...).top(10)``, the ranking alone);
-* batch throughput: citesearch's ``citesearch batch`` command (both cores, process start
-  included); the anchors as in ../shared/bench/scale_anchors.py (single thread);
+  (citesearch, with BM25 — what the anchors rank by — and with its default hybrid
+  method: ``Index.search``, which also fetches passages and makes snippets and
+  citations, and ``Index.rank(q, depth=10).top(10)``, the ranking alone, which is what
+  the anchors' calls return);
+* batch throughput: citesearch's ``citesearch batch -k 10`` command (both cores, process
+  start included); the anchors as in ../shared/bench/scale_anchors.py (single thread);
 * cold start: a fresh ``citesearch search`` process, wall time, median of 10;
 * peak resident memory of the searching process (VmHWM).
 
@@ -73,6 +75,8 @@ def latencies(fn, queries) -> list[float]:
 
 
 def child_citesearch(d: Path, work: Path) -> dict:
+    """One build; then, for BM25 (what the anchors rank by) and for the default hybrid
+    method, latency, batch throughput and cold search."""
     idx = work / "citesearch-index"
     t = time.perf_counter()
     subprocess.run(["citesearch", "index", str(d / "corpus.jsonl"), "--index", str(idx)], check=True, stderr=subprocess.DEVNULL)
@@ -86,27 +90,40 @@ import citesearch
 from citesearch.search.query import plain_query
 qs = [json.loads(l)["text"] for l in open({str(d / 'queries.jsonl')!r})]
 idx = citesearch.Index.open({str(idx)!r})
-full = latencies(lambda q: idx.search(plain_query(q), k=10), qs)
-rank = latencies(lambda q: idx.rank(plain_query(q)).top(10), qs)
-print(json.dumps({{"full": full, "rank": rank, "rss": rss_peak_mb()}}))
+out = {{}}
+for method in ("bm25", "hybrid"):
+    out[method] = {{
+        "full": latencies(lambda q: idx.search(plain_query(q), k=10, method=method), qs),
+        "rank": latencies(lambda q: idx.rank(plain_query(q), method=method, depth=10).top(10), qs),
+    }}
+out["rss"] = rss_peak_mb()
+print(json.dumps(out))
 """
     res = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
-    t = time.perf_counter()
-    subprocess.run(
-        ["citesearch", "batch", str(d / "queries.jsonl"), "--index", str(idx), "-o", str(work / "run.trec"), "-k", "10"],
-        check=True, stderr=subprocess.DEVNULL,
-    )
-    batch = time.perf_counter() - t
-    queries = [json.loads(line)["text"] for line in open(d / "queries.jsonl")]
-    cold = []
-    for q in queries[:10]:
+    queries = [json.loads(line)["text"] for line in (d / "queries.jsonl").read_text().splitlines()]
+    common = {"build": build, "size": dir_mb(idx), "rss": res["rss"]}
+    out = {}
+    for method in ("bm25", "hybrid"):
         t = time.perf_counter()
-        subprocess.run(["citesearch", "search", re.sub(r'[":]|(?<!\w)-', " ", q), "--index", str(idx)], capture_output=True)
-        cold.append(time.perf_counter() - t)
-    return {
-        "build": build, "size": dir_mb(idx), "lat": res["full"], "lat_rank": res["rank"],
-        "batch_qps": len(queries) / batch, "cold": statistics.median(cold), "rss": res["rss"],
-    }
+        subprocess.run(
+            ["citesearch", "batch", str(d / "queries.jsonl"), "--index", str(idx), "-o", str(work / "run.trec"),
+             "-k", "10", "--method", method],
+            check=True, stderr=subprocess.DEVNULL,
+        )
+        batch = time.perf_counter() - t
+        cold = []
+        for q in queries[:10]:
+            t = time.perf_counter()
+            subprocess.run(
+                ["citesearch", "search", re.sub(r'[":]|(?<!\w)-', " ", q), "--index", str(idx), "--method", method],
+                check=False, capture_output=True,
+            )
+            cold.append(time.perf_counter() - t)
+        out[method] = {
+            **common, "lat": res[method]["full"], "lat_rank": res[method]["rank"],
+            "batch_qps": len(queries) / batch, "cold": statistics.median(cold),
+        }
+    return out
 
 
 def child_bm25s(d: Path, work: Path) -> dict:
@@ -184,16 +201,18 @@ def main() -> None:
                 [sys.executable, __file__, "--data", str(args.data), "--child", system, str(d)],
                 check=True, capture_output=True, text=True,
             ).stdout
-            r = json.loads(out.strip().splitlines()[-1])
-            row = {
-                "passages": n, "system": system, "build_s": r["build"], "mb_s": mb / r["build"], "size_mb": r["size"],
-                "p50": ms(r["lat"], 50), "p99": ms(r["lat"], 99), "qps": r["batch_qps"],
-                "cold": r.get("cold"), "rss": r["rss"],
-                "rank_p50": ms(r["lat_rank"], 50) if "lat_rank" in r else None,
-                "rank_p99": ms(r["lat_rank"], 99) if "lat_rank" in r else None,
-            }
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            result = json.loads(out.strip().splitlines()[-1])
+            labelled = {f"{system} {m}": r for m, r in result.items()} if system == "citesearch" else {system: result}
+            for label, r in labelled.items():
+                row = {
+                    "passages": n, "system": label, "build_s": r["build"], "mb_s": mb / r["build"], "size_mb": r["size"],
+                    "p50": ms(r["lat"], 50), "p99": ms(r["lat"], 99), "qps": r["batch_qps"],
+                    "cold": r.get("cold"), "rss": r["rss"],
+                    "rank_p50": ms(r["lat_rank"], 50) if "lat_rank" in r else None,
+                    "rank_p99": ms(r["lat_rank"], 99) if "lat_rank" in r else None,
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
     table = render(rows)
     print(table)
     if args.markdown:
