@@ -116,3 +116,22 @@ def test_asking_for_more_than_match(index):
     assert got.tolist() == rows.tolist()
     ranking = index.rank(VOCABULARY[-1], method="bm25", depth=len(rows) + 5)
     assert ranking.complete
+
+
+def test_an_interrupted_search_leaves_no_trace(index, monkeypatch):
+    counts = counts_of(index, " ".join(VOCABULARY[:3]))
+    expected = index.scorer.top("bm25", counts, 10)
+    calls = []
+
+    def interrupted(parts):
+        calls.append(1)
+        if len(calls) == 2:  # after the sample, with the essential lists accumulated
+            raise KeyboardInterrupt
+        return type(index.scorer)._take(index.scorer, parts)
+
+    monkeypatch.setattr(index.scorer, "_take", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.scorer.top("bm25", counts, 10)
+    monkeypatch.undo()
+    for got, want in zip(index.scorer.top("bm25", counts, 10), expected):
+        assert got.tolist() == want.tolist()

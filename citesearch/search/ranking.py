@@ -11,6 +11,8 @@ asked for other parameters than the index was built with.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..indexer import bm25, tfidf
@@ -18,6 +20,22 @@ from ..indexer.storage import IndexReader
 
 KINDS = ("bm25", "tfidf")
 _SLACK = 1e-9  # relative margin for float rounding in the pruning bounds
+
+
+def _scratch(method):
+    """For methods that use the scratch buffers: if one is interrupted midway (an error, a
+    KeyboardInterrupt), the buffers may not be zeroed; drop them so the next use starts
+    clean."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self._acc = self._mark = None
+            raise
+
+    return wrapper
 
 
 class Scorer:
@@ -63,6 +81,7 @@ class Scorer:
             self._mark = np.zeros(self.n, dtype=bool)
         return self._acc, self._mark  # type: ignore[return-value]
 
+    @_scratch
     def candidates(self, terms) -> np.ndarray:
         """Sorted rows of the passages that contain any of ``terms``."""
         parts = [self.reader.postings[self.postings(t)] for t in terms]
@@ -78,6 +97,7 @@ class Scorer:
             mark[found] = False
         return found
 
+    @_scratch
     def containing(self, terms, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` contain any of ``terms`` (a mask aligned with ``rows``)."""
         _, mark = self._buffers()
@@ -95,6 +115,7 @@ class Scorer:
             inside &= self.containing([term], rows)
         return inside
 
+    @_scratch
     def _accumulate(self, parts, rows: np.ndarray) -> np.ndarray:
         acc, _ = self._buffers()
         for postings, values in parts:
@@ -128,6 +149,7 @@ class Scorer:
             return counts
         return tfidf.query_weights(self.tfidf_params, counts, self.reader["tfidf_idf"])
 
+    @_scratch
     def top(self, kind: str, counts: dict[int, float], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best passages by ``kind`` ("bm25", with the index's parameters, or
         "tfidf") and their scores, best first, ties by row: exactly what scoring every
