@@ -759,8 +759,9 @@ def test_batch_workers_give_the_same_run(idx, tmp_path):
     assert list(parse_trec(one)) == [str(i) for i in range(1, 26)]
 
 
-def test_batch_run_with_spaces_in_document_ids(tmp_path):
-    """A file name with a space must not break the six TREC columns."""
+@pytest.fixture
+def spaced_ids(tmp_path):
+    """An index whose document ids hold a space, and a TSV query file for it."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "my notes.txt").write_text("Iceland volcanoes erupt often.\n")
@@ -769,21 +770,20 @@ def test_batch_run_with_spaces_in_document_ids(tmp_path):
     ok("index", corpus, "--index", out)
     queries = tmp_path / "q.tsv"
     queries.write_text("q1\ticeland\n")
+    return out, queries
+
+
+def test_batch_run_with_spaces_in_document_ids(spaced_ids):
+    """A file name with a space must not break the six TREC columns."""
+    out, queries = spaced_ids
     run = ok("batch", queries, "--index", out, "-o", "-").stdout
     for line in run.splitlines():
         assert len(line.split()) == 6, line
 
 
-def test_evaluate_queries_with_spaces_in_document_ids(tmp_path):
+def test_evaluate_queries_with_spaces_in_document_ids(spaced_ids, tmp_path):
     """evaluate --index --queries must not crash when a document id holds a space."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "my notes.txt").write_text("Iceland volcanoes erupt often.\n")
-    (corpus / "other.txt").write_text("Glaciers melt in summer.\n")
-    out = tmp_path / "index"
-    ok("index", corpus, "--index", out)
-    queries = tmp_path / "q.tsv"
-    queries.write_text("q1\ticeland\n")
+    out, queries = spaced_ids
     qrels = tmp_path / "qrels.txt"
     qrels.write_text("q1 0 other.txt 1\n")
     result = CliRunner().invoke(cli, ["evaluate", "--index", str(out), "--queries", str(queries), "--qrels", str(qrels)])
