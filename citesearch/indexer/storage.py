@@ -220,8 +220,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise IndexVersionError(
-            f"index at {path} has format version {version}; this citesearch reads version {FORMAT_VERSION}; "
-            "rebuild it with `citesearch index`"
+            f"index at {path} has format version {version}; this citesearch reads version {FORMAT_VERSION}"
         )
     return manifest
 
