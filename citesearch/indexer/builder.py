@@ -10,6 +10,7 @@ The steps, in order:
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -18,6 +19,7 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
@@ -160,6 +162,39 @@ def _analyzed(
             yield done, result.get()
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a build allocates millions of objects that
+    live a moment (records, documents, rows), and each full collection would also walk
+    everything the imports made (about 3 s of a 1M-passage build). Nothing it makes is
+    cyclic garbage worth collecting midway."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The term × passage frequency matrix of ``tokens`` (term ids, passage after
+    passage, ``lengths[i]`` of them in passage i), term-major: ``(indptr, passages, tf)``
+    with each term's passages ascending.
+
+    scipy's COO → CSR conversion does it in linear time: a counting sort by term that
+    keeps the passage order, then one pass adding up repeats. (Sorting (term, passage)
+    keys took 6× as long at 1M passages.)
+    """
+    from scipy.sparse import csr_matrix
+
+    owner = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    counts = csr_matrix((np.ones(len(tokens), dtype=np.int32), (tokens, owner)), shape=(n_terms, len(lengths)))
+    if not counts.has_canonical_format:  # sorted, no repeats: what the constructor guarantees
+        raise RuntimeError("postings are not in term-major passage order")
+    return counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data
+
+
 def build_index(
     documents: Iterable[Document],
     target: str | os.PathLike[str],
@@ -176,7 +211,7 @@ def build_index(
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
     mapper = TermMapper(settings.analyzer)
-    with writing(target) as writer:
+    with _collector_paused(), writing(target) as writer:
         token_parts: list[np.ndarray] = []
         length_parts: list[np.ndarray] = []
         source_parts: list[np.ndarray] = []
@@ -217,23 +252,15 @@ def build_index(
             length_parts.append(np.bincount(owner[keep], minlength=len(chunk.lengths)).astype(np.int32))
 
         log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
-        # Term-major counts: sorting (term, passage) keys groups postings by term,
-        # with passages ascending within each term.
         n_terms = len(mapper.terms_by_id)
         lengths_np = np.concatenate(length_parts) if length_parts else np.zeros(0, dtype=np.int32)
         tokens = np.concatenate(token_parts) if token_parts else np.zeros(0, dtype=np.int32)
         del token_parts, length_parts
-        passage_of_token = np.repeat(np.arange(n_passages, dtype=np.int64), lengths_np)
-        keys = tokens.astype(np.int64) * max(n_passages, 1) + passage_of_token
-        del passage_of_token, tokens
-        keys, tf = np.unique(keys, return_counts=True)
-        postings_terms = keys // max(n_passages, 1)
-        postings_passages = (keys - postings_terms * max(n_passages, 1)).astype(np.int32)
-        del keys
+        indptr, postings_passages, tf = _count_postings(tokens, lengths_np, n_terms)
+        del tokens
         log.debug("counted %d postings: %.1f s", len(tf), time.perf_counter() - started)
-        df = np.bincount(postings_terms, minlength=n_terms).astype(np.int64)
-        indptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=indptr[1:])
+        df = np.diff(indptr)
+        postings_terms = np.repeat(np.arange(n_terms, dtype=np.int32), df)
 
         avgdl = float(lengths_np.mean()) if n_passages else 0.0
         rel_len = lengths_np[postings_passages] / avgdl if avgdl else np.zeros(len(tf))
