@@ -18,6 +18,7 @@ import os
 import time
 from array import array
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from ..corpus.passages import passage_spans
 from . import bm25, tfidf
 from .analysis import AnalyzerConfig, TermMapper, _Numbering
 from .impacts import PREFIX, impact_prefixes
-from .storage import writing
+from .storage import IndexWriter, writing
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,33 @@ def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tu
     return counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data
 
 
+def _save_bm25(
+    writer: IndexWriter, settings: IndexSettings, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray,
+    lengths: np.ndarray, avgdl: float,
+) -> None:
+    """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``)."""
+    df = np.diff(indptr)
+    rel_len = lengths[passages] / avgdl if avgdl else np.zeros(len(tf))
+    term_idf = bm25.idf(settings.bm25, df, len(lengths))
+    posting_idf = np.repeat(term_idf, df)
+    weights = bm25.weights(settings.bm25, tf, rel_len, posting_idf).astype(np.float32)
+    del rel_len, posting_idf
+    writer.save_array("bm25_weights", weights)
+    impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
+    writer.save_array("bm25_impacts", top)
+    writer.save_array("impact_indptr", impact_indptr)
+
+
+def _save_tfidf(
+    writer: IndexWriter, settings: IndexSettings, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray, n_passages: int
+) -> None:
+    """TF-IDF weights of every posting, the idf of every term, each long list's heaviest."""
+    weights, idf = tfidf.passage_weights(settings.tfidf, indptr, passages, tf, n_passages)
+    writer.save_array("tfidf_weights", weights)
+    writer.save_array("tfidf_idf", idf)
+    writer.save_array("tfidf_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
+
+
 def build_index(
     documents: Iterable[Document],
     target: str | os.PathLike[str],
@@ -251,6 +279,7 @@ def build_index(
             token_parts.append(ids[keep])
             length_parts.append(np.bincount(owner[keep], minlength=len(chunk.lengths)).astype(np.int32))
 
+        writer.sources_done()
         log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
         n_terms = len(mapper.terms_by_id)
         lengths_np = np.concatenate(length_parts) if length_parts else np.zeros(0, dtype=np.int32)
@@ -260,30 +289,19 @@ def build_index(
         del tokens
         log.debug("counted %d postings: %.1f s", len(tf), time.perf_counter() - started)
         df = np.diff(indptr)
-        postings_terms = np.repeat(np.arange(n_terms, dtype=np.int32), df)
-
+        writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)  # on the store thread, meanwhile
         avgdl = float(lengths_np.mean()) if n_passages else 0.0
-        rel_len = lengths_np[postings_passages] / avgdl if avgdl else np.zeros(len(tf))
-        term_idf = bm25.idf(settings.bm25, df, n_passages)
-        bm25_weights = bm25.weights(settings.bm25, tf, rel_len, term_idf[postings_terms]).astype(np.float32)
-        del rel_len, postings_terms
-        tfidf_weights, tfidf_idf = tfidf.passage_weights(settings.tfidf, indptr, postings_passages, tf, n_passages)
-
-        log.debug("weighted: %.1f s", time.perf_counter() - started)
         writer.save_array("postings_indptr", indptr)
         writer.save_array("postings_passages", postings_passages)
         writer.save_array("postings_tf", np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
-        writer.save_array("bm25_weights", bm25_weights)
-        writer.save_array("tfidf_weights", tfidf_weights)
-        writer.save_array("tfidf_idf", tfidf_idf)
-        for name, weights in (("bm25_impacts", bm25_weights), ("tfidf_impacts", tfidf_weights)):
-            impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
-            writer.save_array(name, top)
-        writer.save_array("impact_indptr", impact_indptr)
         writer.save_array("passage_source", np.concatenate(source_parts) if source_parts else np.zeros(0, dtype=np.int32))
         writer.save_array("passage_length", lengths_np)
-        writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)
-
+        # The two weightings are independent, and numpy and scipy let go of the GIL in
+        # their loops: TF-IDF on a second thread, BM25 on this one.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-tfidf") as side:
+            tfidf_saved = side.submit(_save_tfidf, writer, settings, indptr, postings_passages, tf, n_passages)
+            _save_bm25(writer, settings, indptr, postings_passages, tf, lengths_np, avgdl)
+            tfidf_saved.result()
         log.debug("arrays and vocabulary written: %.1f s", time.perf_counter() - started)
         seconds = time.perf_counter() - started
         writer.commit(

@@ -141,10 +141,13 @@ class IndexWriter:
         self._call(self._insert, "INSERT INTO terms VALUES (?, ?, ?)", list(zip(range(len(terms)), terms, df.tolist())))
         self._call(self._insert, "INSERT INTO forms VALUES (?, ?)", list(forms.items()))
 
+    def sources_done(self) -> None:
+        """No more sources: index their ids (on the store thread, while the caller goes on)."""
+        self._call(self._execute, "CREATE UNIQUE INDEX sources_by_id ON sources(id)")
+
     def _finish_store(self) -> None:
         for f in self._pending:
             f.result()  # re-raises a failed write
-        self._thread.submit(self._execute, "CREATE UNIQUE INDEX sources_by_id ON sources(id)").result()
         self._thread.submit(self.db.commit).result()
         self._thread.submit(self.db.close).result()
         self._thread.shutdown()
@@ -157,12 +160,10 @@ class IndexWriter:
     def commit(self, manifest: dict[str, Any]) -> Path:
         self._finish_store()
         files = sorted(p.name for p in self.tmp.iterdir())
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            **manifest,
-            "files": {name: {"bytes": (self.tmp / name).stat().st_size, "sha256": _sha256(self.tmp / name)} for name in files},
-        }
+        with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of the GIL
+            digests = pool.map(_sha256, [self.tmp / name for name in files])
+            checksums = {name: {"bytes": (self.tmp / name).stat().st_size, "sha256": d} for name, d in zip(files, digests)}
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": checksums}
         with open(self.tmp / MANIFEST, "w") as f:
             json.dump(manifest, f, indent=2, ensure_ascii=False)
             f.write("\n")
