@@ -109,12 +109,12 @@ class Tokenizer:
 
 
 def stopword_list(name: str) -> list[str]:
-    """The stop words to save in the index (index time: imports scikit-learn)."""
+    """The stop words to save in the index."""
     if name == "none":
         return []
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from .stopwords import ENGLISH
 
-    return sorted(ENGLISH_STOP_WORDS)
+    return sorted(ENGLISH)
 
 
 QUERY_STEMMERS = {"snowball": "english", "porter": "porter"}

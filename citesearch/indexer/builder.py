@@ -71,7 +71,7 @@ class _Chunk:
     bounds: np.ndarray  # (start, end) of every passage, documents in order
     new_forms: list[str]  # forms the worker met for the first time, in id order
     new_stems: list[str | None]  # their stems (None: stop word)
-    tokens: np.ndarray  # the worker's form ids of every passage, concatenated
+    tokens: np.ndarray  # the worker's form ids of every passage, concatenated, stop words left out
     lengths: np.ndarray  # tokens per passage
 
 
@@ -81,7 +81,8 @@ class _Analysis:
     Each worker numbers the forms it meets and stems each once, so the parent only
     extends one id map per worker with the forms that are new, then remaps a batch's
     tokens with a single numpy lookup. Batches of one worker come back in the order it
-    did them, so its map is always extended in id order.
+    did them, so its map is always extended in id order. Stop words are left out of
+    the tokens here.
     """
 
     def __init__(self, mapper: TermMapper, words: int, overlap: int):
@@ -90,6 +91,7 @@ class _Analysis:
         self.words = words
         self.overlap = overlap
         self.numbering = _Numbering()
+        self.stop = np.zeros(0, dtype=bool)  # by form id
 
 
 _analysis: _Analysis | None = None
@@ -120,14 +122,19 @@ def _analyze(texts: list[str]) -> _Chunk:
             tokens.extend(map(number, forms))
             lengths.append(len(forms))
     new = list(islice(a.numbering, known, None))
+    stems = [a.stem(f) for f in new]
+    a.stop = np.concatenate([a.stop, np.array([s is None for s in stems], dtype=bool)])
+    ids = np.frombuffer(tokens, dtype=np.int32)
+    keep = ~a.stop[ids]
+    passage_of = np.repeat(np.arange(len(lengths)), lengths)
     return _Chunk(
         os.getpid(),
         np.frombuffer(counts, dtype=np.int32),
         np.frombuffer(bounds, dtype=np.int64).reshape(-1, 2),
         new,
-        [a.stem(f) for f in new],
-        np.frombuffer(tokens, dtype=np.int32),
-        np.frombuffer(lengths, dtype=np.int32),
+        stems,
+        ids[keep],
+        np.bincount(passage_of[keep], minlength=len(lengths)).astype(np.int32),
     )
 
 
@@ -269,15 +276,12 @@ def build_index(
             source_parts.append(owners)
             n_sources += len(docs)
             n_passages += len(owners)
-            # The worker's form ids → global term ids; stop words (-1) dropped.
+            # The worker's form ids → global term ids (its tokens hold no stop words).
             known = mapper.forms
             added = [known[f] if f in known else mapper.add_form(f, st) for f, st in zip(chunk.new_forms, chunk.new_stems)]
             id_map = id_maps[chunk.worker] = np.concatenate([id_maps.get(chunk.worker, _NO_IDS), np.array(added, dtype=np.int32)])
-            ids = id_map[chunk.tokens]
-            keep = ids >= 0
-            owner = np.repeat(np.arange(len(chunk.lengths)), chunk.lengths)
-            token_parts.append(ids[keep])
-            length_parts.append(np.bincount(owner[keep], minlength=len(chunk.lengths)).astype(np.int32))
+            token_parts.append(id_map[chunk.tokens])
+            length_parts.append(chunk.lengths)
 
         writer.sources_done()
         log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
