@@ -212,7 +212,7 @@ def read_file(f: InputFile, report: LoadReport) -> Iterator[Document]:
 def _read_jsonl(text: str, f: InputFile, report: LoadReport) -> Iterator[Document]:
     # Only "\n" ends a record: JSON strings may hold U+2028 and other line separators.
     for lineno, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
             record = orjson.loads(line)
@@ -230,8 +230,8 @@ def _read_jsonl(text: str, f: InputFile, report: LoadReport) -> Iterator[Documen
         title = str(record.get("title") or "").strip()
         body = str(record.get("text") or "")
         metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
-        full = f"{title}\n\n{body}" if title and body.strip() else (title or body)
-        if not full.strip():
+        full = f"{title}\n\n{body}" if title and body and not body.isspace() else (title or body)
+        if not full or full.isspace():
             continue
         yield Document(
             id=str(record["_id"]),
