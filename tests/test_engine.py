@@ -110,6 +110,14 @@ def test_nothing_readable_raises(tmp_path):
         list(load_documents([tmp_path]))
 
 
+def test_documents_of_only_stop_words_are_refused_and_the_previous_index_kept(built_index, tmp_path):
+    (tmp_path / "a.txt").write_text("The and of a, I.")
+    before = (built_index / "manifest.json").read_text()
+    with pytest.raises(NoInputError, match="no words to index"):
+        build_index(load_documents([tmp_path / "a.txt"]), built_index)
+    assert (built_index / "manifest.json").read_text() == before
+
+
 def test_duplicate_ids_are_skipped(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"_id": "x", "text": "one"}\n{"_id": "x", "text": "two"}\n')
     report = LoadReport()

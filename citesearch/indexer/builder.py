@@ -18,8 +18,8 @@ import os
 import time
 from array import array
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +31,7 @@ import numpy as np
 from .. import __version__
 from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document
 from ..corpus.passages import passage_spans
+from ..errors import NoInputError
 from . import bm25, tfidf
 from .analysis import AnalyzerConfig, TermMapper, _Numbering
 from .impacts import PREFIX, impact_prefixes
@@ -283,6 +284,11 @@ def build_index(
             token_parts.append(id_map[chunk.tokens])
             length_parts.append(chunk.lengths)
 
+        if not mapper.terms_by_id:
+            raise NoInputError(
+                f"no words to index in the {n_sources:,} document{'' if n_sources == 1 else 's'} read "
+                "(only stop words and one-character tokens)"
+            )
         writer.sources_done()
         log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
         n_terms = len(mapper.terms_by_id)
