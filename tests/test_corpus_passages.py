@@ -82,6 +82,20 @@ def test_document_of_up_to_one_and_a_half_windows_is_one_passage():
     assert len(split_passages(doc(" ".join(["word"] * 300) + "."), words=100)) == 3
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab. \n\t\u00a0", max_size=40), st.integers(1, 12))
+def test_one_passage_exactly_when_the_words_round_to_one_window(text, words):
+    # Short texts skip counting their words; the rule must not change.
+    count = len(text.split())
+    spans = split_passages(Document("d", "d", "d", text), words=words)
+    if count == 0:
+        assert spans == []
+    elif round(count / words) <= 1:
+        assert len(spans) == 1
+    else:
+        assert len(spans) > 1
+
+
 def test_default_window_keeps_a_short_document_whole():
     d = doc(" ".join(f"Sentence number {i} is here." for i in range(40)))  # 200 words
     assert len(d.text.split()) == DEFAULT_WORDS

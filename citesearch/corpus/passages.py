@@ -79,13 +79,15 @@ def passage_spans(text: str, words: int = DEFAULT_WORDS, overlap: int = DEFAULT_
     """(start, end) of each passage of ``text``; see :func:`split_passages`."""
     if words < 1 or overlap < 0:
         raise ValueError("words must be positive and overlap non-negative")
-    total = len(text.split())
-    if total == 0:
+    start = len(text) - len(text.lstrip())
+    if start == len(text):
         return []
-    if round(total / words) <= 1:
+    # A text of fewer than 3 × words - 1 characters has fewer than 1.5 × words words (every
+    # word but the last takes a character and a space): one passage without counting them.
+    if len(text) < 3 * words - 1 or round(len(text.split()) / words) <= 1:
         # One passage: no need to find sentences.
-        start = len(text) - len(text.lstrip())
         return [(start, len(text.rstrip()))]
+    total = len(text.split())
     # Balance the windows: as many as the document has `words`-sized stretches
     # (rounded), each aiming at an equal share, so no passage is a stub.
     target = total / round(total / words)
