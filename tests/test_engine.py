@@ -206,14 +206,6 @@ def test_ascii_fast_path_equals_the_token_pattern(text):
 # -- the index on disk --------------------------------------------------------------------
 
 
-def test_stop_words_are_scikit_learns():
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    from citesearch.indexer.stopwords import ENGLISH
-
-    assert ENGLISH == ENGLISH_STOP_WORDS
-
-
 def test_manifest_and_files(built_index):
     m = json.loads((built_index / "manifest.json").read_text())
     assert m["format"] == "citesearch-index" and m["format_version"] == FORMAT_VERSION

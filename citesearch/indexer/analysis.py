@@ -109,12 +109,12 @@ class Tokenizer:
 
 
 def stopword_list(name: str) -> list[str]:
-    """The stop words to save in the index."""
+    """The stop words to save in the index (index time: imports scikit-learn)."""
     if name == "none":
         return []
-    from .stopwords import ENGLISH
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return sorted(ENGLISH)
+    return sorted(ENGLISH_STOP_WORDS)
 
 
 QUERY_STEMMERS = {"snowball": "english", "porter": "porter"}
