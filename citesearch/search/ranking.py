@@ -210,7 +210,9 @@ class Scorer:
         keep = np.flatnonzero((partial > 0) & (partial >= theta - bound - _SLACK * (theta + bound)))
         rows, scores = rows[keep], partial[keep]
         if skipped:
-            order = np.argsort(rows)
+            # rows is the essential lists one after another, each ascending: timsort
+            # merges such runs 4× faster than quicksort sorts them (150k survivors).
+            order = np.argsort(rows, kind="stable")
             rows, scores = rows[order], scores[order]
             # The skipped terms, heaviest first, each adding its weights to the
             # survivors and retiring its share of the bound, so fewer survive.
@@ -235,11 +237,19 @@ class Scorer:
         return np.concatenate(out) if out else np.zeros(0)
 
     def _exact(self, terms, data: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Scores of sorted ``rows``, looking each term's weights up by binary search."""
+        """Scores of sorted ``rows``, looking each term's weights up: by binary search
+        when the rows are few beside the list, else by spreading the list over the
+        accumulator and reading it at the rows (cheaper than 100k binary searches)."""
         postings = self.reader.postings
+        acc, _ = self._buffers()
         scores = np.zeros(len(rows))
         for start, stop, c, _ in terms:
             plist = postings[start:stop]
+            if 8 * len(rows) > len(plist):
+                acc[plist] = data[start:stop]
+                scores += c * acc[rows].astype(data.dtype)  # the product in float32, as below
+                acc[plist] = 0.0
+                continue
             j = np.minimum(np.searchsorted(plist, rows), len(plist) - 1)
             hit = np.flatnonzero(plist[j] == rows)
             scores[hit] += c * data[start + j[hit]]
