@@ -40,6 +40,7 @@ from .storage import IndexWriter, writing
 log = logging.getLogger(__name__)
 
 CHUNK = 2000  # documents per batch handed to a worker
+_BLOCK = 1 << 20  # postings weighed at a time
 _NO_IDS = np.zeros(0, dtype=np.int32)
 DEFAULT_METHOD = "hybrid"  # the search package's default; kept here so indexer never imports search
 
@@ -208,13 +209,19 @@ def _save_bm25(
     writer: IndexWriter, settings: IndexSettings, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray,
     lengths: np.ndarray, avgdl: float,
 ) -> None:
-    """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``)."""
+    """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``).
+
+    Weighed a block of postings at a time: the same values, without float64 temporaries
+    the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
     df = np.diff(indptr)
-    rel_len = lengths[passages] / avgdl if avgdl else np.zeros(len(tf))
     term_idf = bm25.idf(settings.bm25, df, len(lengths))
-    posting_idf = np.repeat(term_idf, df)
-    weights = bm25.weights(settings.bm25, tf, rel_len, posting_idf).astype(np.float32)
-    del rel_len, posting_idf
+    terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
+    weights = np.empty(len(tf), dtype=np.float32)
+    for a in range(0, len(tf), _BLOCK):
+        b = a + _BLOCK
+        rel_len = lengths[passages[a:b]] / avgdl if avgdl else np.zeros(len(tf[a:b]))
+        weights[a:b] = bm25.weights(settings.bm25, tf[a:b], rel_len, term_idf[terms[a:b]])
+    del terms
     writer.save_array("bm25_weights", weights)
     impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
     writer.save_array("bm25_impacts", top)
