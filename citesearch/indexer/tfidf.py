@@ -33,7 +33,8 @@ def passage_weights(
     n_terms = len(indptr) - 1
     term_major = csr_matrix((tf.astype(np.float64), passages, indptr), shape=(n_terms, n_passages))
     transformer = TfidfTransformer(norm="l2", sublinear_tf=params.sublinear_tf, smooth_idf=params.smooth_idf)
-    weighted = transformer.fit_transform(term_major.T.tocsr())
+    passage_major = term_major.T.tocsr()
+    weighted = transformer.fit(passage_major).transform(passage_major, copy=False)  # in place: no second copy
     back = weighted.T.tocsr()
     back.sort_indices()
     if back.nnz != len(passages) or not np.array_equal(back.indptr, indptr):
