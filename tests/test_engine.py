@@ -249,6 +249,33 @@ def test_unknown_format_version_and_missing_index(built_index, tmp_path):
         Index.open(tmp_path / "nowhere")
 
 
+def test_a_one_line_documents_title_is_stored_once_and_read_back(tmp_path):
+    import sqlite3
+
+    lines = [
+        {"_id": "a", "title": "", "text": "Magma chambers feed the volcano"},  # title: the whole text
+        {"_id": "b", "title": "", "text": "Glacier retreat\nmeasured over decades"},  # title: the first line
+        {"_id": "c", "title": "Ice cores", "text": "Layers of glacier ice"},
+    ]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    build_index(load_documents([tmp_path / "c.jsonl"]), tmp_path / "idx", workers=1)
+    with sqlite3.connect(tmp_path / "idx" / "store.sqlite") as db:
+        stored = dict(db.execute("SELECT id, title FROM sources"))
+    assert stored == {"a": None, "b": "Glacier retreat", "c": "Ice cores"}
+    with Index.open(tmp_path / "idx") as index:
+        titles = {r.source.id: r.source.title for r in index.search("magma glacier").results}
+        assert titles == {"a": "Magma chambers feed the volcano", "b": "Glacier retreat", "c": "Ice cores"}
+        assert [r.source.id for r in index.search("volcano title:magma").results] == ["a"]
+
+
+def test_an_index_of_the_previous_format_version_is_read(built_index):
+    m = json.loads((built_index / "manifest.json").read_text())
+    m["format_version"] = 2  # every title stored; the same reading works
+    (built_index / "manifest.json").write_text(json.dumps(m))
+    with Index.open(built_index) as index:
+        assert index.search("iceland title:volcanoes").results
+
+
 def test_verify_detects_a_changed_file(built_index):
     from citesearch.indexer.storage import IndexReader
 

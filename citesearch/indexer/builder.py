@@ -266,7 +266,14 @@ def build_index(
             ordinals = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)
             writer.add_sources(
                 [
-                    (row, d.id, d.path, d.title, d.text, json.dumps(d.metadata, ensure_ascii=False) if d.metadata else "{}")
+                    (
+                        row,
+                        d.id,
+                        d.path,
+                        None if d.title == d.text else d.title,  # a one-line document's text is its title: stored once
+                        d.text,
+                        json.dumps(d.metadata, ensure_ascii=False) if d.metadata else "{}",
+                    )
                     for row, d in enumerate(docs, n_sources)
                 ]
             )

@@ -3,7 +3,8 @@
 ``manifest.json``
     format version, analyzer / passage / scoring settings, counts and file checksums.
 ``store.sqlite``
-    ``sources`` (one row per document, with its full text), ``passages`` (character
+    ``sources`` (one row per document, with its full text; its title is NULL when it is
+    the whole text, so a one-line document is stored once), ``passages`` (character
     offsets into their source), ``terms`` (term, document frequency) and ``forms``
     (surface form → term id, stop words as -1): what the query path needs instead of
     a stemmer.
@@ -39,7 +40,8 @@ import numpy as np
 from ..errors import CitesearchError, IndexCorrupt, IndexNotFound, IndexVersionError
 
 FORMAT = "citesearch-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)  # 3 may leave a title out (NULL) when it is the whole text
 MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 ARRAYS = (
@@ -61,7 +63,7 @@ CREATE TABLE sources (
     row INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
     path TEXT NOT NULL,
-    title TEXT NOT NULL,
+    title TEXT,  -- NULL when the title is the whole text: read COALESCE(title, text)
     text TEXT NOT NULL,
     metadata TEXT NOT NULL
 );
@@ -219,10 +221,9 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise IndexCorrupt(f"{manifest_path}: not a citesearch manifest")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise IndexVersionError(
-            f"index at {path} has format version {version}; this citesearch reads version {FORMAT_VERSION}"
-        )
+    if version not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
+        raise IndexVersionError(f"index at {path} has format version {version}; this citesearch reads versions {readable}")
     return manifest
 
 

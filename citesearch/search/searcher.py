@@ -136,9 +136,9 @@ class Index:
                 break
             stems = self.reader.term_strings(wanted)
             like = [f"%{w}%" for w in [word, *stems.values()]]
-            where = " OR ".join("title LIKE ?" for _ in like)
+            where = " OR ".join("COALESCE(title, text) LIKE ?" for _ in like)
             matched = set()
-            for row, title in db.execute(f"SELECT row, title FROM sources WHERE {where}", like):
+            for row, title in db.execute(f"SELECT row, COALESCE(title, text) FROM sources WHERE {where}", like):
                 if set(wanted) <= set(self.analyze(title)[0]):
                     matched.add(row)
             rows = matched if rows is None else rows & matched
@@ -380,7 +380,7 @@ class Index:
                 SourceRef(sid, path, title),
             )
             for row, sid, path, title, ordinal, start, end, text in self.reader.select_in(
-                'SELECT p.row, s.id, s.path, s.title, p.ordinal, p.start, p."end", '
+                'SELECT p.row, s.id, s.path, COALESCE(s.title, s.text), p.ordinal, p.start, p."end", '
                 'substr(s.text, p.start + 1, p."end" - p.start) '
                 "FROM passages p JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
                 wanted,
