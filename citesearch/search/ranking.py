@@ -18,7 +18,6 @@ import numpy as np
 from ..indexer import bm25, tfidf
 from ..indexer.storage import IndexReader
 
-KINDS = ("bm25", "tfidf")
 _SLACK = 1e-9  # relative margin for float rounding in the pruning bounds
 
 
@@ -167,9 +166,9 @@ class Scorer:
            Flood, 1995). Only the essential terms' lists are read whole.
         3. Their partial scores raise θ; a passage can still make the top k only if its
            partial score plus the non-essential bound reaches θ. The survivors look the
-           non-essential terms up (binary search), heaviest first, dropping those that
-           fall out of reach; the last few are scored term by term in query order (so
-           sums round exactly as in straightforward scoring) and sorted.
+           non-essential terms up (see :meth:`_exact`), heaviest first, dropping those
+           that fall out of reach; the last few are scored term by term in query order
+           (so sums round exactly as in straightforward scoring) and sorted.
         """
         data = self.reader[f"{kind}_weights"]
         prefixes = self.reader[f"{kind}_impacts"]
