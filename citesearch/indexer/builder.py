@@ -219,8 +219,7 @@ def _save_bm25(
     weights = np.empty(len(tf), dtype=np.float32)
     for a in range(0, len(tf), _BLOCK):
         b = a + _BLOCK
-        rel_len = lengths[passages[a:b]] / avgdl if avgdl else np.zeros(len(tf[a:b]))
-        weights[a:b] = bm25.weights(settings.bm25, tf[a:b], rel_len, term_idf[terms[a:b]])
+        weights[a:b] = bm25.weights(settings.bm25, tf[a:b], lengths[passages[a:b]] / avgdl, term_idf[terms[a:b]])
     del terms
     writer.save_array("bm25_weights", weights)
     impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
@@ -305,20 +304,21 @@ def build_index(
             )
         writer.sources_done()
         log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
+        # A term was found, so there is at least one batch and one token.
         n_terms = len(mapper.terms_by_id)
-        lengths_np = np.concatenate(length_parts) if length_parts else np.zeros(0, dtype=np.int32)
-        tokens = np.concatenate(token_parts) if token_parts else np.zeros(0, dtype=np.int32)
+        lengths_np = np.concatenate(length_parts)
+        tokens = np.concatenate(token_parts)
         del token_parts, length_parts
         indptr, postings_passages, tf = _count_postings(tokens, lengths_np, n_terms)
         del tokens
         log.debug("counted %d postings: %.1f s", len(tf), time.perf_counter() - started)
         df = np.diff(indptr)
         writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)  # on the store thread, meanwhile
-        avgdl = float(lengths_np.mean()) if n_passages else 0.0
+        avgdl = float(lengths_np.mean())
         writer.save_array("postings_indptr", indptr)
         writer.save_array("postings_passages", postings_passages)
         writer.save_array("postings_tf", np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
-        writer.save_array("passage_source", np.concatenate(source_parts) if source_parts else np.zeros(0, dtype=np.int32))
+        writer.save_array("passage_source", np.concatenate(source_parts))
         writer.save_array("passage_length", lengths_np)
         # The two weightings are independent, and numpy and scipy let go of the GIL in
         # their loops: TF-IDF on a second thread, BM25 on this one.

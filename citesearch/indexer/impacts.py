@@ -4,7 +4,8 @@ Exact top-k search (``search/ranking.py``) needs, before it touches a long posti
 list, a lower bound on the k-th best score. It gets one by scoring the few postings of
 each query term that weigh the most. For every term with more than ``PREFIX`` postings
 the index keeps the positions (within the term's slice of the postings) of its
-``PREFIX`` heaviest postings, heaviest first; shorter lists are read whole. Kept for the BM25 and the TF-IDF weights separately: their orders differ.
+``PREFIX`` heaviest postings, heaviest first; shorter lists are read whole. Kept for
+the BM25 and the TF-IDF weights separately: their orders differ.
 """
 
 from __future__ import annotations
