@@ -68,11 +68,11 @@ class Tokenizer:
     def __init__(self, config: AnalyzerConfig):
         self.config = config
         self._pattern = re.compile(config.token_pattern)
-        self._default = config.token_pattern == DEFAULT_TOKEN_PATTERN
+        self.default_pattern = config.token_pattern == DEFAULT_TOKEN_PATTERN
 
     def forms(self, text: str) -> list[str]:
         if text.isascii():
-            if self._default:  # the same tokens, twice as fast as the regular expression
+            if self.default_pattern:  # the same tokens, twice as fast as the regular expression
                 return [w for w in text.lower().translate(_ASCII_NON_WORD).split() if len(w) > 1]
             return self._pattern.findall(text.lower())
         strip = self.config.strip_accents
@@ -83,7 +83,7 @@ class Tokenizer:
         one of ``forms``: what filtering :meth:`spans` gives, but with the default token
         pattern and ASCII text, one regular-expression scan in C."""
         wanted = frozenset(forms)
-        if self._default and wanted:
+        if self.default_pattern and wanted:
             # Forms are runs of word characters, so \b…\b matches whole tokens only.
             alternation = "|".join(map(re.escape, sorted(wanted, key=len, reverse=True)))
             pattern = re.compile(rf"\b(?:{alternation})\b")

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
+from itertools import chain, islice
 from multiprocessing.pool import AsyncResult
 
 import numpy as np
@@ -33,8 +33,9 @@ from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document
 from ..corpus.passages import passage_spans
 from ..errors import NoInputError
 from . import bm25, tfidf
-from .analysis import AnalyzerConfig, TermMapper, _Numbering
+from .analysis import AnalyzerConfig, TermMapper
 from .impacts import PREFIX, impact_prefixes
+from .numbering import FormIds
 from .storage import IndexWriter, writing
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 CHUNK = 2000  # documents per batch handed to a worker
 _BLOCK = 1 << 20  # postings weighed at a time
 _NO_IDS = np.zeros(0, dtype=np.int32)
+# From this much text on, forms are numbered by compiled code, which takes ~0.7 s to load.
+COMPILED_FROM = 16_000_000
 DEFAULT_METHOD = "hybrid"  # the search package's default; kept here so indexer never imports search
 
 
@@ -87,21 +90,25 @@ class _Analysis:
     the tokens here.
     """
 
-    def __init__(self, mapper: TermMapper, words: int, overlap: int):
-        self.tokenizer = mapper.tokenizer
+    def __init__(self, mapper: TermMapper, words: int, overlap: int, compiled: bool):
         self.stem = mapper.stem
         self.words = words
         self.overlap = overlap
-        self.numbering = _Numbering()
+        if compiled:
+            from .compiled import CompiledFormIds
+
+            self.numbering: FormIds | CompiledFormIds = CompiledFormIds(mapper.tokenizer)
+        else:
+            self.numbering = FormIds(mapper.tokenizer)
         self.stop = np.zeros(0, dtype=bool)  # by form id
 
 
 _analysis: _Analysis | None = None
 
 
-def _init_analysis(mapper: TermMapper, words: int, overlap: int) -> None:
+def _init_analysis(mapper: TermMapper, words: int, overlap: int, compiled: bool) -> None:
     global _analysis
-    _analysis = _Analysis(mapper, words, overlap)
+    _analysis = _Analysis(mapper, words, overlap, compiled)
 
 
 def _analyze(texts: list[str]) -> _Chunk:
@@ -110,23 +117,19 @@ def _analyze(texts: list[str]) -> _Chunk:
         raise RuntimeError("analysis worker not initialized")
     a = _analysis
     known = len(a.numbering)
-    number = a.numbering.__getitem__
-    tokens = array("i")
-    lengths = array("i")
     counts = array("i")
     bounds = array("q")
+    passages = []
     for text in texts:
         doc_spans = passage_spans(text, a.words, a.overlap)
         counts.append(len(doc_spans))
         for start, end in doc_spans:
             bounds.extend((start, end))
-            forms = a.tokenizer.forms(text[start:end])
-            tokens.extend(map(number, forms))
-            lengths.append(len(forms))
-    new = list(islice(a.numbering, known, None))
+            passages.append(text[start:end])
+    ids, lengths = a.numbering.number(passages)
+    new = a.numbering.forms_since(known)
     stems = [a.stem(f) for f in new]
     a.stop = np.concatenate([a.stop, np.array([s is None for s in stems], dtype=bool)])
-    ids = np.frombuffer(tokens, dtype=np.int32)
     keep = ~a.stop[ids]
     passage_of = np.repeat(np.arange(len(lengths)), lengths)
     return _Chunk(
@@ -146,15 +149,45 @@ def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]
         yield chunk
 
 
+def _read_ahead(chunks: Iterator[list[Document]], chars: int) -> tuple[list[list[Document]], bool]:
+    """Batches from ``chunks`` until they hold ``chars`` characters of text or run out;
+    and whether they reached it."""
+    ahead: list[list[Document]] = []
+    read = 0
+    for docs in chunks:
+        ahead.append(docs)
+        read += sum(len(d.text) for d in docs)
+        if read >= chars:
+            return ahead, True
+    return ahead, False
+
+
+def _compiled_numbering() -> bool:
+    """Load the compiled numbering (import numba; compile, or load what it compiled
+    before); False, to number in Python, if that fails."""
+    try:
+        from .compiled import warm_up
+
+        warm_up()
+    except Exception as exc:  # noqa: BLE001 - numba missing or unusable here: the Python numbering is the same
+        log.debug("numbering in Python: the compiled numbering did not load (%s)", exc)
+        return False
+    return True
+
+
 def _analyzed(
     documents: Iterable[Document], mapper: TermMapper, settings: IndexSettings, workers: int
 ) -> Iterator[tuple[list[Document], _Chunk]]:
     """(documents, their analysis) batch by batch, in order; over worker processes when
     ``workers`` > 1."""
-    init = (mapper, settings.passage_words, settings.passage_overlap)
+    chunks = _chunks(documents, CHUNK)
+    ahead, large = _read_ahead(chunks, COMPILED_FROM)
+    compiled = large and mapper.tokenizer.default_pattern and _compiled_numbering()
+    chunks = chain(ahead, chunks)
+    init = (mapper, settings.passage_words, settings.passage_overlap, compiled)
     if workers <= 1:
         _init_analysis(*init)
-        for docs in _chunks(documents, CHUNK):
+        for docs in chunks:
             yield docs, _analyze([d.text for d in docs])
         return
     # Batches are read and submitted from this thread (so that an error in the input
@@ -162,7 +195,7 @@ def _analyzed(
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers, initializer=_init_analysis, initargs=init) as pool:
         in_flight: deque[tuple[list[Document], AsyncResult]] = deque()
-        for docs in _chunks(documents, CHUNK):
+        for docs in chunks:
             in_flight.append((docs, pool.apply_async(_analyze, ([d.text for d in docs],))))
             if len(in_flight) > 2 * workers:
                 done, result = in_flight.popleft()
