@@ -568,3 +568,36 @@ def test_warnings_after_a_real_load(tmp_path):
         f"skipped 1 empty file(s): {(root / 'c.txt').as_posix()}",
         f"replaced 1 invalid UTF-8 byte sequence(s) in 1 file(s): {(root / 'd.txt').as_posix()}",
     ]
+
+
+# --- JSONL collections are read line by line --------------------------------------------------
+
+
+def test_jsonl_bom_and_invalid_utf8_in_one_line(tmp_path):
+    path = write(
+        tmp_path / "c.jsonl",
+        "\ufeff".encode() + b'{"_id": "a", "text": "Fine."}\n' + '{"_id": "b", "text": "Café"}\n'.encode("latin-1"),
+    )
+    docs, report = load([path])
+    assert [(d.id, d.text) for d in docs] == [("a", "Fine."), ("b", "Caf\ufffd")]
+    assert report.invalid_utf8 == {path.as_posix(): 1}
+    assert report.errors == []
+
+
+def test_jsonl_of_a_bom_and_unicode_spaces_only_is_empty_and_no_error(tmp_path):
+    path = write(tmp_path / "c.jsonl", "\ufeff\n\u3000\n".encode())
+    write(tmp_path / "ok.txt", "fine")
+    docs, report = load([tmp_path])
+    assert [d.id for d in docs] == ["ok.txt"]
+    assert report.errors == []
+    assert report.empty == [path.as_posix()]
+
+
+def test_truncated_gz_collection_keeps_the_records_before_the_damage(tmp_path):
+    lines = "".join(json.dumps({"_id": f"d{i}", "text": f"record {i} " * 20}) + "\n" for i in range(2000))
+    path = write(tmp_path / "c.jsonl.gz", gzip.compress(lines.encode())[:-400])
+    docs, report = load([path])
+    assert 0 < len(docs) < 2000
+    assert [d.id for d in docs] == [f"d{i}" for i in range(len(docs))]
+    (error,) = report.errors
+    assert error.startswith(f"{path.as_posix()}: cannot read past line ")

@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import orjson
 
@@ -167,12 +168,15 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], report: Lo
             yield InputFile(path, str(rel), path.as_posix())
 
 
-def _read_bytes(f: InputFile) -> bytes:
-    with open(f.path, "rb") as fh:
-        data = fh.read()
-    if f.path.name.lower().endswith(".gz"):
-        data = gzip.decompress(data)
-    return data
+def _open(f: InputFile) -> BinaryIO:
+    return gzip.open(f.path, "rb") if f.path.name.lower().endswith(".gz") else open(f.path, "rb")
+
+
+_READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _decode(data: bytes, f: InputFile, report: LoadReport) -> str:
@@ -180,28 +184,26 @@ def _decode(data: bytes, f: InputFile, report: LoadReport) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
-        report.invalid_utf8[f.display] = text.count("\ufffd")
-    return text.removeprefix("\ufeff")
+        report.invalid_utf8[f.display] = report.invalid_utf8.get(f.display, 0) + text.count("\ufffd")
+    return text
 
 
 def read_file(f: InputFile, report: LoadReport) -> Iterator[Document]:
     """The documents in one file: one, or one per line of a JSONL collection."""
+    if f.suffix == ".jsonl":
+        yield from _read_jsonl(f, report)
+        return
     try:
-        data = _read_bytes(f)
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        report.error(f.display, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+        with _open(f) as fh:
+            data = fh.read()
+    except _READ_ERRORS as exc:
+        report.error(f.display, f"cannot read: {_reason(exc)}")
         return
     report.files += 1
     if b"\x00" in data[:8192]:
         report.binary.append(f.display)
         return
-    text = _decode(data, f, report)
-    if not text.strip():
-        report.empty.append(f.display)
-        return
-    if f.suffix == ".jsonl":
-        yield from _read_jsonl(text, f, report)
-        return
+    text = _decode(data, f, report).removeprefix("\ufeff")
     title, body = READERS.get(f.suffix, read_text)(text)
     if not body.strip():
         report.empty.append(f.display)
@@ -209,18 +211,47 @@ def read_file(f: InputFile, report: LoadReport) -> Iterator[Document]:
     yield Document(id=f.doc_id, path=f.display, title=title, text=body)
 
 
-def _read_jsonl(text: str, f: InputFile, report: LoadReport) -> Iterator[Document]:
-    # Only "\n" ends a record: JSON strings may hold U+2028 and other line separators.
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if not line or line.isspace():
-            continue
+def _blank(line: bytes) -> bool:
+    return not line or line.isspace() or (not line.isascii() and line.decode("utf-8", "replace").isspace())
+
+
+def _lines(f: InputFile, report: LoadReport) -> Iterator[tuple[int, bytes]]:
+    """(number, bytes) of each line of a file that is not blank, read as it goes: a
+    collection may be larger than memory. Only "\n" ends a line: JSON strings may hold
+    U+2028 and other line separators."""
+    lineno = 0
+    content = False
+    try:
+        with _open(f) as fh:
+            binary = b"\x00" in fh.read(8192)
+            report.files += 1
+            if binary:
+                report.binary.append(f.display)
+                return
+            fh.seek(0)
+            for lineno, line in enumerate(fh, 1):
+                if lineno == 1:
+                    line = line.removeprefix(b"\xef\xbb\xbf")
+                if not _blank(line):
+                    content = True
+                    yield lineno, line
+    except _READ_ERRORS as exc:
+        where = f"cannot read past line {lineno}" if lineno else "cannot read"
+        report.error(f.display, f"{where}: {_reason(exc)}")
+        return
+    if not content:
+        report.empty.append(f.display)
+
+
+def _read_jsonl(f: InputFile, report: LoadReport) -> Iterator[Document]:
+    for lineno, line in _lines(f, report):
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
-            # What orjson refuses and json reads (NaN, lone surrogates), or json's
-            # clearer message for what neither reads.
+            # Invalid UTF-8 (replaced, and counted), what orjson refuses and json reads
+            # (NaN, lone surrogates), or json's clearer message for what neither reads.
             try:
-                record = json.loads(line)
+                record = json.loads(_decode(line, f, report))
             except json.JSONDecodeError as exc:
                 report.error(f.display, f"malformed JSON ({exc.msg}); line skipped", lineno)
                 continue
