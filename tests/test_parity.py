@@ -8,9 +8,12 @@ import random
 import numpy as np
 import pytest
 from conftest import SHARED, needs_shared
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from citesearch.corpus import load_documents
 from citesearch.evaluation import evaluate, parse_measure
+from citesearch.indexer import tfidf
 from citesearch.indexer.analysis import AnalyzerConfig, TermMapper
 from citesearch.indexer.bm25 import BM25Params
 from citesearch.indexer.builder import IndexSettings, build_index
@@ -185,3 +188,29 @@ def test_top_k_equals_straightforward_scoring(collection):
             np.testing.assert_allclose(scores, expected[order], atol=1e-5)
             if not near_tie:
                 assert list(rows) == list(order)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    counts=st.lists(st.lists(st.integers(0, 9), min_size=12, max_size=12), min_size=1, max_size=30),
+    sublinear=st.booleans(),
+    smooth=st.booleans(),
+)
+def test_tfidf_weights_are_scikit_learns_to_the_bit(counts, sublinear, smooth):
+    """The index's term-major weighting gives TfidfTransformer's values exactly."""
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    passage_major = csr_matrix(np.array(counts, dtype=np.float64))
+    passage_major.eliminate_zeros()
+    term_major = passage_major.T.tocsr()
+    assume(term_major.nnz and (np.diff(term_major.indptr) > 0).all())  # an index's terms all occur
+    transformer = TfidfTransformer(norm="l2", sublinear_tf=sublinear, smooth_idf=smooth)
+    expected = transformer.fit_transform(passage_major).T.tocsr()
+    expected.sort_indices()
+    weights, idf = tfidf.passage_weights(
+        tfidf.TfidfParams(sublinear_tf=sublinear, smooth_idf=smooth),
+        term_major.indptr, term_major.indices, term_major.data.astype(np.int32), len(counts),
+    )
+    assert np.array_equal(idf, transformer.idf_)
+    assert np.array_equal(weights, expected.data.astype(np.float32))

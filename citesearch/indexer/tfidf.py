@@ -1,9 +1,9 @@
 """TF-IDF cosine scoring.
 
-At index time scikit-learn's ``TfidfTransformer`` (the weighting half of
-``TfidfVectorizer``) weights the passage × term counts that the index already holds, so
-the text is analyzed once; a test checks the result against ``TfidfVectorizer`` run with
-the same analyzer. At query time the stored idf weights the query the same way
+At index time the passage × term counts the index already holds are weighted as
+scikit-learn's ``TfidfTransformer`` (the weighting half of ``TfidfVectorizer``) weights
+them, so the text is analyzed once; tests check the result against ``TfidfVectorizer``
+run with the same analyzer, and against ``TfidfTransformer`` to the bit. At query time the stored idf weights the query the same way
 scikit-learn's ``transform`` would, without importing scikit-learn.
 """
 
@@ -26,20 +26,30 @@ class TfidfParams:
 def passage_weights(
     params: TfidfParams, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray, n_passages: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(weights per posting in term-major order, idf per term), via scikit-learn."""
-    from scipy.sparse import csr_matrix
-    from sklearn.feature_extraction.text import TfidfTransformer
+    """(weights per posting in term-major order, idf per term): the values scikit-learn's
+    ``TfidfTransformer(norm="l2")`` gives the passage × term counts, to the bit.
 
-    n_terms = len(indptr) - 1
-    term_major = csr_matrix((tf.astype(np.float64), passages, indptr), shape=(n_terms, n_passages))
-    transformer = TfidfTransformer(norm="l2", sublinear_tf=params.sublinear_tf, smooth_idf=params.smooth_idf)
-    passage_major = term_major.T.tocsr()
-    weighted = transformer.fit(passage_major).transform(passage_major, copy=False)  # in place: no second copy
-    back = weighted.T.tocsr()
-    back.sort_indices()
-    if back.nnz != len(passages) or not np.array_equal(back.indptr, indptr):
-        raise RuntimeError("TF-IDF weights lost their alignment with the postings")
-    return back.data.astype(np.float32), transformer.idf_
+    Computed where the postings are, in term-major order, instead of transposing the
+    counts to passages × terms and back (a third of a 1M-passage build's time after
+    reading). The same operations in the same order: ``(1 + log tf) × idf`` in float64,
+    each passage's sum of squares added up in ascending term order (as scikit-learn's
+    row loop does, since a passage meets its terms in that order here too), then divided
+    by its square root. A test checks the result against ``TfidfVectorizer``.
+    """
+    df = np.diff(indptr)
+    smooth = int(params.smooth_idf)
+    idf = np.full(len(df), n_passages + smooth, dtype=np.float64)
+    idf /= df + float(smooth)
+    np.log(idf, out=idf)
+    idf += 1.0
+    weights = tf.astype(np.float64)
+    if params.sublinear_tf:
+        np.log(weights, out=weights)
+        weights += 1.0
+    weights *= np.repeat(idf, df)
+    norms = np.sqrt(np.bincount(passages, weights=weights * weights, minlength=n_passages))
+    weights /= norms[passages]
+    return weights.astype(np.float32), idf
 
 
 def _tf(count: float, sublinear: bool) -> float:
