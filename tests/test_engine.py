@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -392,3 +393,15 @@ def test_snippet_highlights_point_at_matches():
     snippet, spans = make_snippet(text, [(start, start + 12, 0)], size=100)
     assert snippet.startswith("…") and snippet.endswith("…")
     assert [snippet[s:e] for s, e in spans] == ["tuberculosis"]
+
+
+@given(st.lists(st.integers(0, 5), max_size=40))
+def test_place_in_source_counts_earlier_entries_of_the_same_source(sources):
+    from citesearch.search.searcher import _place_in_source
+
+    seen: Counter[int] = Counter()
+    expected = []
+    for s in sources:
+        expected.append(seen[s])
+        seen[s] += 1
+    assert _place_in_source(np.array(sources, dtype=np.int32)).tolist() == expected

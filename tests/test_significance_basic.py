@@ -10,6 +10,7 @@ from scipy import stats
 
 from citesearch.errors import CorpusError
 from citesearch.evaluation import holm, paired_t_test, randomization_test, read_qrels, read_run, trec_lines
+from citesearch.evaluation.trec import encode_id
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -53,6 +54,16 @@ def test_run_file_round_trip_and_ids_with_spaces(tmp_path):
     assert path.read_text().splitlines()[0] == "q%201 Q0 my%20notes.txt 1 2.5 tag"
     run, tag = read_run(path)
     assert run == {"q 1": {"my notes.txt": 2.5, "b%c": 1.0}} and tag == "tag"
+
+
+def test_every_white_space_character_is_encoded():
+    """encode_id's quick check (a regular expression's \\s) agrees with str.isspace."""
+    for code in range(0x110000):
+        c = chr(code)
+        if c.isspace() or c == "%":
+            assert encode_id(f"a{c}b") != f"a{c}b", hex(code)
+        else:
+            assert encode_id(f"a{c}b") == f"a{c}b", hex(code)
 
 
 def test_read_run_keeps_the_first_duplicate_and_names_bad_lines(tmp_path):

@@ -7,6 +7,7 @@ the shapes ir_measures and pytrec_eval use.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
@@ -56,13 +57,16 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
     return qrels
 
 
+_TO_ENCODE = re.compile(r"[\s%]")  # \s is str.isspace() (tested)
+
+
 def encode_id(value: str) -> str:
     """An id as a run file can hold it: white space (and ``%``) percent-encoded.
 
     >>> encode_id("my notes.txt")
     'my%20notes.txt'
     """
-    if not any(c.isspace() or c == "%" for c in value):
+    if not _TO_ENCODE.search(value):
         return value
     return "".join(f"%{ord(c):02X}" if (c.isspace() and ord(c) < 256) or c == "%" else ("_" if c.isspace() else c) for c in value)
 

@@ -416,17 +416,23 @@ def _cap(
     n = k * 4
     while True:
         rows, scores = ranked.top(n)
-        taken: Counter[int] = Counter()
-        keep = []
-        for i, src in enumerate(passage_source[rows].tolist()):
-            if taken[src] < per_source:
-                taken[src] += 1
-                keep.append(i)
-                if len(keep) == k:
-                    return rows[keep], scores[keep]
+        keep = np.flatnonzero(_place_in_source(passage_source[rows]) < per_source)[:k]
+        if len(keep) == k:
+            return rows[keep], scores[keep]
         if n >= len(ranked):
             return (rows[keep], scores[keep]) if ranked.complete else None
         n *= 4
+
+
+def _place_in_source(sources: np.ndarray) -> np.ndarray:
+    """For each entry, how many entries before it have the same source."""
+    order = np.argsort(sources, kind="stable")
+    grouped = sources[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    sizes = np.diff(np.r_[starts, len(grouped)])
+    place = np.empty(len(sources), dtype=np.int64)
+    place[order] = np.arange(len(grouped)) - np.repeat(starts, sizes)
+    return place
 
 
 def _contains_run(seq: list, run: list) -> bool:
