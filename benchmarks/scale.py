@@ -8,7 +8,9 @@ measures each system in its own process:
   (citesearch, with BM25 — what the anchors rank by — and with its default hybrid
   method: ``Index.search``, which also fetches passages and makes snippets and
   citations, and ``Index.rank(q, depth=10).top(10)``, the ranking alone, which is what
-  the anchors' calls return);
+  the anchors' calls return; both on an index opened with ``compiled=True``, as a
+  process running many queries would, and ``Index.search`` again on the default numpy
+  path, which a one-off terminal search takes);
 * batch throughput: citesearch's ``citesearch batch -k 10`` command (both cores, process
   start included); the anchors as in ../shared/bench/scale_anchors.py (single thread);
 * cold start: a fresh ``citesearch search`` process, wall time, median of 10;
@@ -92,12 +94,14 @@ from scale import latencies, rss_peak_mb
 import citesearch
 from citesearch.search.query import plain_query
 qs = [json.loads(l)["text"] for l in open({str(d / 'queries.jsonl')!r})]
-idx = citesearch.Index.open({str(idx)!r})
+idx = citesearch.Index.open({str(idx)!r}, compiled=True)
+plain = citesearch.Index.open({str(idx)!r})
 out = {{}}
 for method in ("bm25", "hybrid"):
     out[method] = {{
         "full": latencies(lambda q: idx.search(plain_query(q), k=10, method=method), qs),
         "rank": latencies(lambda q: idx.rank(plain_query(q), method=method, depth=10).top(10), qs),
+        "numpy": latencies(lambda q: plain.search(plain_query(q), k=10, method=method), qs),
     }}
 out["rss"] = rss_peak_mb()
 print(json.dumps(out))
@@ -123,7 +127,7 @@ print(json.dumps(out))
             )
             cold.append(time.perf_counter() - t)
         out[method] = {
-            **common, "lat": res[method]["full"], "lat_rank": res[method]["rank"],
+            **common, "lat": res[method]["full"], "lat_rank": res[method]["rank"], "lat_numpy": res[method]["numpy"],
             "batch_qps": len(queries) / batch, "cold": statistics.median(cold),
         }
     return out
@@ -213,6 +217,8 @@ def main() -> None:
                     "cold": r.get("cold"), "rss": r["rss"],
                     "rank_p50": ms(r["lat_rank"], 50) if "lat_rank" in r else None,
                     "rank_p99": ms(r["lat_rank"], 99) if "lat_rank" in r else None,
+                    "numpy_p50": ms(r["lat_numpy"], 50) if "lat_numpy" in r else None,
+                    "numpy_p99": ms(r["lat_numpy"], 99) if "lat_numpy" in r else None,
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
@@ -226,16 +232,18 @@ def render(rows: list[dict]) -> str:
     head = (
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"`python benchmarks/scale.py --sizes {','.join(sorted({str(r['passages']) for r in rows}, key=int))}`\n\n"
-        "| passages | system | build s | MB/s | index MB | p50 ms | p99 ms | rank-only p50 / p99 ms | batch q/s | cold search s | peak RSS MB |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| passages | system | build s | MB/s | index MB | p50 ms | p99 ms | rank-only p50 / p99 ms "
+        "| numpy path p50 / p99 ms | batch q/s | cold search s | peak RSS MB |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
     for r in rows:
         rank = f"{r['rank_p50']:.2f} / {r['rank_p99']:.2f}" if r["rank_p50"] is not None else "—"
+        numpy_path = f"{r['numpy_p50']:.2f} / {r['numpy_p99']:.2f}" if r.get("numpy_p50") is not None else "—"
         cold = f"{r['cold']:.3f}" if r["cold"] is not None else "—"
         lines.append(
             f"| {r['passages']:,} | {r['system']} | {r['build_s']:.1f} | {r['mb_s']:.1f} | {r['size_mb']:.0f} | "
-            f"{r['p50']:.2f} | {r['p99']:.2f} | {rank} | {r['qps']:.0f} | {cold} | {r['rss']:.0f} |"
+            f"{r['p50']:.2f} | {r['p99']:.2f} | {rank} | {numpy_path} | {r['qps']:.0f} | {cold} | {r['rss']:.0f} |"
         )
     return head + "\n".join(lines) + "\n"
 

@@ -168,11 +168,13 @@ def test_collection_run_metrics_equal_trec_eval(tmp_path):
 
 @needs_shared
 def test_top_k_equals_straightforward_scoring(collection):
-    """The candidate-only, argpartition top-k, and the pruned one, return what scoring
-    every passage with rank_bm25 and sorting it all returns: same ids, scores within 1e-5."""
+    """The candidate-only, argpartition top-k, the pruned one and the compiled one return
+    what scoring every passage with rank_bm25 and sorting it all returns: same ids, scores
+    within 1e-5."""
     from rank_bm25 import BM25Okapi
 
     _, index, queries = collection
+    compiled = Index(index.reader, compiled=True)
     mapper = TermMapper(AnalyzerConfig())
     oracle = BM25Okapi([mapper.terms(text) for text in _doc_texts(index)], k1=1.2, b=0.4)
     for q in queries:
@@ -183,8 +185,8 @@ def test_top_k_equals_straightforward_scoring(collection):
         order = np.lexsort((np.arange(len(expected)), -expected))[:10]
         order = order[expected[order] > 0]
         near_tie = len(expected) > 10 and np.sort(expected)[::-1][9] - np.sort(expected)[::-1][10] < 1e-5
-        for depth in (None, 10):  # every candidate scored, and pruned
-            rows, scores = index.rank(plain_query(q["text"]), method="bm25", depth=depth).top(10)
+        for searcher, depth in ((index, None), (index, 10), (compiled, 10)):  # every candidate scored, pruned, compiled
+            rows, scores = searcher.rank(plain_query(q["text"]), method="bm25", depth=depth).top(10)
             np.testing.assert_allclose(scores, expected[order], atol=1e-5)
             if not near_tie:
                 assert list(rows) == list(order)

@@ -23,7 +23,7 @@ VOCABULARY = [f"w{i}x" for i in range(300)]
 
 
 @pytest.fixture(scope="module", params=[8, 1024], ids=["prefix8", "prefix1024"])
-def index(request, tmp_path_factory):
+def built(request, tmp_path_factory):
     rng = random.Random(7)
     zipf = [1 / (i + 1) for i in range(len(VOCABULARY))]
     tmp = tmp_path_factory.mktemp("zipf")
@@ -33,7 +33,14 @@ def index(request, tmp_path_factory):
             f.write(json.dumps({"_id": f"d{i}", "title": "", "text": " ".join(words)}) + "\n")
     settings = IndexSettings(passage_words=1_000_000, impact_prefix=request.param)
     build_index(load_documents([tmp / "corpus.jsonl"]), tmp / "index", settings, workers=1)
-    with Index.open(tmp / "index") as opened:
+    return tmp / "index"
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["numpy", "compiled"])
+def index(request, built):
+    """The index, ranked by the numpy path or by the compiled one."""
+    with Index.open(built, compiled=request.param) as opened:
+        assert opened.scorer.compiled == request.param
         yield opened
 
 
@@ -118,7 +125,8 @@ def test_asking_for_more_than_match(index):
     assert ranking.complete
 
 
-def test_an_interrupted_search_leaves_no_trace(index, monkeypatch):
+def test_an_interrupted_search_leaves_no_trace(built, monkeypatch):
+    index = Index.open(built)
     counts = counts_of(index, " ".join(VOCABULARY[:3]))
     expected = index.scorer.top("bm25", counts, 10)
     calls = []
@@ -135,3 +143,34 @@ def test_an_interrupted_search_leaves_no_trace(index, monkeypatch):
     monkeypatch.undo()
     for got, want in zip(index.scorer.top("bm25", counts, 10), expected):
         assert got.tolist() == want.tolist()
+
+
+def test_numpy_float_weights_multiply_in_float64(index):
+    """RM3's expanded weights are numpy float64s, and a float64 times a float32 array is a
+    float64 product (a Python number's is float32): both paths must round alike."""
+    for text in queries(20):
+        counts = counts_of(index, text)
+        first = next(iter(counts))
+        mixed = {t: (np.float64(c) / 3 if t != first else c) for t, c in counts.items()}
+        for kind in ("bm25", "tfidf"):
+            want_rows, want_scores = straightforward(index, kind, mixed, 50)
+            rows, scores = index.scorer.top(kind, mixed, 50)
+            assert rows.tolist() == want_rows.tolist(), text
+            assert scores.tolist() == want_scores.tolist(), text
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_runs_are_the_same_compiled_or_not(built, workers):
+    from citesearch.search.batch import BatchOptions, run_queries, worth_compiling
+    from citesearch.search.expansion import RM3
+
+    assert not worth_compiling(1000, 3000) and worth_compiling(1000, 1_000_000)
+    numbered = [(str(i), text) for i, text in enumerate(queries(40))]
+    for opts in (
+        BatchOptions(k=50, method="bm25"),
+        BatchOptions(k=20, level="passage"),  # hybrid, the default
+        BatchOptions(k=10, method="tfidf", expand=RM3(5, 10, 0.5)),
+    ):
+        runs = [list(run_queries(built, numbered, opts, workers, compiled=c)) for c in (False, True)]
+        assert runs[0] == runs[1]
+        assert all(lines and not error for lines, error in runs[0])

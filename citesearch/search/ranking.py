@@ -38,7 +38,7 @@ def _scratch(method):
 
 
 class Scorer:
-    def __init__(self, reader: IndexReader):
+    def __init__(self, reader: IndexReader, compiled: bool = False):
         self.reader = reader
         m = reader.manifest
         self.n = reader.n_passages
@@ -48,6 +48,15 @@ class Scorer:
         self._idf: dict[bm25.BM25Params, np.ndarray] = {}
         self._acc: np.ndarray | None = None
         self._mark: np.ndarray | None = None
+        self._blocks = None
+        if compiled:
+            from .compiled import Blocks  # imports numba: ~0.4 s, for many queries only
+
+            self._blocks = Blocks()
+
+    @property
+    def compiled(self) -> bool:
+        return self._blocks is not None
 
     def postings(self, term: int) -> slice:
         return slice(int(self.reader.indptr[term]), int(self.reader.indptr[term + 1]))
@@ -169,7 +178,16 @@ class Scorer:
            non-essential terms up (see :meth:`_exact`), heaviest first, dropping those
            that fall out of reach; the last few are scored term by term in query order
            (so sums round exactly as in straightforward scoring) and sorted.
+
+        A Scorer made with ``compiled=True`` instead scores every candidate in compiled
+        code (see ``search/compiled.py``), with the same result.
         """
+        if self._blocks is not None:
+            reader = self.reader
+            coefficients = self.coefficients(kind, counts)
+            rows, scores = self._blocks.top(reader.indptr, reader.postings, reader[f"{kind}_weights"], coefficients, k, self.n)
+            best = top_indices(scores, rows, k)
+            return rows[best], scores[best]
         data = self.reader[f"{kind}_weights"]
         prefixes = self.reader[f"{kind}_impacts"]
         prefix_ptr = self.reader["impact_indptr"]

@@ -63,18 +63,24 @@ class Ranking:
 class Index:
     """A citesearch index folder, opened for searching (memory-mapped, read-only)."""
 
-    def __init__(self, reader: IndexReader):
+    def __init__(self, reader: IndexReader, compiled: bool = False):
         self.reader = reader
         self.manifest = reader.manifest
         config = {k: v for k, v in self.manifest["analyzer"].items() if k != "stopword_list"}
         self.tokenizer = Tokenizer(AnalyzerConfig(**config))
         self._query_stem: Callable[[str], str] | None = None
-        self.scorer = Scorer(reader)
+        self.scorer = Scorer(reader, compiled)
         self.default_method = self.manifest.get("search", {}).get("method", DEFAULT_METHOD)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Index:
-        return cls(IndexReader(path if path is not None else default_index_path()))
+    def open(cls, path: str | os.PathLike[str] | None = None, compiled: bool = False) -> Index:
+        """Open the index at ``path`` (default: :func:`default_index_path`).
+
+        ``compiled=True`` ranks in compiled code (numba), with the same results: at a
+        million passages a BM25 top 10 in 0.4 ms instead of 0.85 (median), for about
+        0.75 s once to load numba. Worth it for many queries in one process, not for one.
+        """
+        return cls(IndexReader(path if path is not None else default_index_path()), compiled)
 
     def close(self) -> None:
         self.reader.close()
