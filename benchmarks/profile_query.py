@@ -2,14 +2,14 @@
 
 Usage:
     python benchmarks/profile_query.py INDEX QUERIES.jsonl [--method bm25] [--what search|rank] [-n 300]
-    python benchmarks/profile_query.py INDEX QUERIES.jsonl --what top --method bm25 --depth 1000
+    python benchmarks/profile_query.py INDEX QUERIES.jsonl --what top --method bm25 --depth 1000 [--compiled]
 
 INDEX is an index of a scale corpus (benchmarks/scale_corpus.py), QUERIES its
 queries.jsonl. The queries run once to warm up, then again under cProfile; the functions
 with the most time of their own are printed. ``--what top`` instead times
 ``Scorer.top`` alone (no profiler) for every query and prints its percentiles: the
 pruned top-k search that ``rank`` and ``search`` are built on (hybrid runs it twice,
-1000 deep).
+1000 deep). ``--compiled`` opens the index with ``compiled=True`` (the numba ranking).
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=10, help="k for --what top")
     ap.add_argument("-n", type=int, default=300, help="queries to profile")
     ap.add_argument("--top", type=int, default=20, help="functions to print")
+    ap.add_argument("--compiled", action="store_true", help="rank in compiled code (numba)")
     args = ap.parse_args()
     queries = [json.loads(line)["text"] for line in args.queries.read_text().splitlines()][: args.n]
-    index = Index.open(args.index)
+    index = Index.open(args.index, compiled=args.compiled)
     if args.what == "top":
         time_top(index, queries, args.method or "bm25", args.depth)
         return
@@ -65,6 +66,7 @@ def main() -> None:
 
 def time_top(index: Index, queries: list[str], kind: str, depth: int) -> None:
     times = []
+    index.scorer.top(kind, {0: 1}, depth)  # loads the compiled kernel, if compiled
     for q in queries:
         counts = dict(Counter(index.analyze(plain_query(q).positive_text)[0]))  # as Index.rank makes them
         if counts:
