@@ -23,7 +23,7 @@ from ..indexer.bm25 import BM25Params
 from ..indexer.storage import IndexReader
 from .expansion import RM3
 from .query import parse_query, plain_query
-from .searcher import DEFAULT_FUSION, Index
+from .searcher import DEFAULT_FUSION, DEFAULT_METHOD, Index
 
 RUN_FORMATS = ("trec", "jsonl", "tsv")
 LEVELS = ("document", "passage")
@@ -114,7 +114,9 @@ def run_queries(
     chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
     if compiled is None:
         with closing(IndexReader(index_path)) as reader:
-            compiled = worth_compiling(len(queries), reader.n_passages)
+            method = opts.method or reader.manifest.get("search", {}).get("method", DEFAULT_METHOD)
+            rankings = (2 if method == "hybrid" else 1) + (opts.expand is not None)
+            compiled = worth_compiling(len(queries) * rankings, reader.n_passages)
     # Loaded here, once, so that the forked workers share it; if numba cannot load,
     # rank with numpy, which returns the same.
     compiled = compiled and _load_compiled()
@@ -129,14 +131,17 @@ def run_queries(
             yield from results
 
 
-# Loading numba and the compiled ranking takes about 0.75 s; at a million passages it
-# saves 0.3-2 ms a query (more for hybrid and deep runs), at 100k passages about a tenth
-# of that: worth it from about a thousand queries on a million passages.
-COMPILED_FROM = 500_000_000  # queries x passages
+# Loading numba and the compiled ranking costs about 0.75 s, once. At a million passages,
+# two workers, it saved about 0.35 ms of wall time a BM25 query and 1 ms a hybrid one
+# (two rankings, 1000 deep), so it pays from about 2000 rankings; the saving shrinks
+# with the index (its lists are shorter).
+COMPILED_FROM = 2_000_000_000  # rankings x passages
 
 
-def worth_compiling(n_queries: int, n_passages: int) -> bool:
-    return n_queries * n_passages >= COMPILED_FROM
+def worth_compiling(n_rankings: int, n_passages: int) -> bool:
+    """Whether ``n_rankings`` (queries, twice for hybrid) over ``n_passages`` pay for
+    loading the compiled ranking."""
+    return n_rankings * n_passages >= COMPILED_FROM
 
 
 def _load_compiled() -> bool:
