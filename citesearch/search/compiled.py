@@ -10,10 +10,10 @@ The kernel scores every passage that contains a query term, but a block of passa
 a time: each term's postings that fall in the block are added into a block-sized
 accumulator (which stays in cache, unlike one as long as the collection), then the
 block's touched passages go through a k-sized heap. At a million passages the BM25 top
-10 takes 0.4 ms at the median against the numpy path's 0.85 ms, which prunes but pays
-for each numpy call and for scattered writes over an 8 MB accumulator (scoring every
-candidate over such an accumulator in numba, or merging the lists document at a time,
-measured slower than blocks: 2.0 and 0.64 ms).
+10 takes 0.3-0.4 ms at the median against the numpy path's 0.75-0.85 ms, which prunes
+but pays for each numpy call and for scattered writes over an 8 MB accumulator. Scoring
+every candidate over such an accumulator in numba, or merging the lists document at a
+time, measured slower than blocks (``benchmarks/experiments/compiled_variants.py``).
 """
 
 from __future__ import annotations
