@@ -81,19 +81,29 @@ class Tokenizer:
     def finder(self, forms: Iterable[str]) -> Callable[[str], list[tuple[int, int, str]]]:
         """A function giving the (start, end, form) of each token of a text whose form is
         one of ``forms``: what filtering :meth:`spans` gives, but with the default token
-        pattern and ASCII text, one regular-expression scan in C."""
+        pattern and ASCII text, by ``str.find`` (in C) for each form.
+
+        A form is a run of word characters, so an occurrence is a whole token exactly
+        when no word character touches it; and two such occurrences cannot overlap.
+        (One regular expression of all the forms scanned as fast, but compiling it for
+        each query cost about as much as the compiled BM25 ranking at 1M passages.)"""
         wanted = frozenset(forms)
-        if self.default_pattern and wanted:
-            # Forms are runs of word characters, so \b…\b matches whole tokens only.
-            alternation = "|".join(map(re.escape, sorted(wanted, key=len, reverse=True)))
-            pattern = re.compile(rf"\b(?:{alternation})\b")
-        else:
-            pattern = None
+        ascii_forms = [f for f in wanted if f and f.isascii()] if self.default_pattern else None
 
         def find(text: str) -> list[tuple[int, int, str]]:
-            if pattern is not None and text.isascii():
-                return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text.lower())]
-            return [(s, e, f) for s, e, f in self.spans(text) if f in wanted]
+            if ascii_forms is None or not text.isascii():
+                return [(s, e, f) for s, e, f in self.spans(text) if f in wanted]
+            low = text.lower()
+            found = []
+            for form in ascii_forms:
+                start = low.find(form)
+                while start >= 0:
+                    end = start + len(form)
+                    if (start == 0 or low[start - 1] not in _ASCII_WORD) and low[end : end + 1] not in _ASCII_WORD:
+                        found.append((start, end, form))
+                    start = low.find(form, end)
+            found.sort()
+            return found
 
         return find
 

@@ -50,7 +50,7 @@ class Scorer:
         self._mark: np.ndarray | None = None
         self._blocks = None
         if compiled:
-            from .compiled import Blocks  # imports numba: ~0.4 s, for many queries only
+            from .compiled import Blocks  # imports numba: ~0.75 s, for many queries only
 
             self._blocks = Blocks()
 
