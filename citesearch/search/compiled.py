@@ -77,15 +77,16 @@ def _add(postings, data, c, p, e, base, limit, acc, mark, touched, n):  # pragma
 
 
 @numba.njit(cache=True, nogil=True)
-def top_k(indptr, postings, data, terms, coefs, narrow, k, n_rows, acc, mark, touched):  # pragma: no cover - compiled
+def top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, mark, touched):  # pragma: no cover - compiled
     """The ``k`` best passages (positive scores only) for the query ``terms``, unordered:
     (rows, scores).
 
     A passage's score is the sum, in query-term order, of ``coefs[i] * data[p]`` for each
     of its postings p of term i, in float64, the product rounded to float32 where
     ``narrow[i]`` (as numpy rounds a Python number times a float32 array): what
-    :meth:`Scorer.bm25` and :meth:`Scorer.tfidf` compute. ``acc``, ``mark`` and
-    ``touched`` are block-sized scratch buffers, left zeroed.
+    :meth:`Scorer.bm25` and :meth:`Scorer.tfidf` compute. A passage scoring below
+    ``floor`` (a lower bound on the k-th best score) is passed over. ``acc``, ``mark``
+    and ``touched`` are block-sized scratch buffers, left zeroed.
     """
     m = len(terms)
     pos = np.empty(m, np.int64)
@@ -110,7 +111,7 @@ def top_k(indptr, postings, data, terms, coefs, narrow, k, n_rows, acc, mark, to
             s = acc[r]
             acc[r] = 0.0
             mark[r] = 0
-            if s <= 0.0:
+            if s <= 0.0 or s < floor:
                 continue
             row = r + base
             if size < k:  # a heap of the k best so far, the worst at its root
@@ -133,7 +134,7 @@ class Blocks:
         self.mark = np.zeros(BLOCK, dtype=np.uint8)
         self.touched = np.zeros(BLOCK, dtype=np.int64)
 
-    def top(self, indptr, postings, data, coefficients: dict[int, float], k: int, n_rows: int):
+    def top(self, indptr, postings, data, coefficients: dict[int, float], k: int, n_rows: int, floor: float = 0.0):
         """Unordered (rows, scores) of the ``k`` best, as :func:`top_k`."""
         k = min(k, n_rows)
         if k < 1 or not coefficients:
@@ -147,7 +148,7 @@ class Blocks:
             # in float64, so rounding it to float32 gives numpy's float32 product.
             narrow[i] = np.result_type(c, data.dtype) == data.dtype
             coefs[i] = np.float32(c) if narrow[i] else c
-        return top_k(indptr, postings, data, terms, coefs, narrow, k, n_rows, self.acc, self.mark, self.touched)
+        return top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, self.acc, self.mark, self.touched)
 
 
 def warm_up() -> None:
