@@ -104,6 +104,8 @@ def test_rank_with_depth_equals_full_ranking(index, method):
             assert a.tolist() == b.tolist(), text
         if method == "hybrid":  # fusion of the two exact tops is the whole fused ranking
             assert pruned.complete and len(pruned) == len(full)
+            for a, b in zip(full.top(), pruned.top()):
+                assert a.tolist() == b.tolist(), text
 
 
 def test_search_and_documents_equal_unpruned(index):

@@ -20,7 +20,7 @@ from ..indexer.analysis import AnalyzerConfig, Tokenizer, make_query_stemmer
 from ..indexer.storage import IndexReader
 from .citations import number_sources
 from .expansion import RM3, rm3_query
-from .fusion import FUSERS, RRF_DEPTH, rrf
+from .fusion import FUSERS, RRF_DEPTH, RRF_K
 from .query import ParsedQuery, parse_query
 from .ranking import Scorer, top_indices
 from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
@@ -201,14 +201,14 @@ class Index:
         so the fused ranking built from the two exact tops is the complete one.
         """
         if method == "hybrid" and fusion == "rrf":
-            runs = [self.scorer.top(kind, weights, RRF_DEPTH) for kind in ("bm25", "tfidf")]
-            rows = np.union1d(runs[0][0], runs[1][0])
-            aligned = []
-            for top_rows, top_scores in runs:
-                scores = np.zeros(len(rows))
-                scores[np.searchsorted(rows, top_rows)] = top_scores
-                aligned.append(scores)
-            return Ranking(rows, rrf(aligned, rows))
+            # Each top is already in rank order (positive scores, ties by row): what
+            # rrf() would sort its scores into, so the ranks are read off it.
+            runs = [self.scorer.top(kind, weights, RRF_DEPTH)[0] for kind in ("bm25", "tfidf")]
+            rows = np.union1d(runs[0], runs[1])
+            fused = np.zeros(len(rows))
+            for ranked in runs:
+                fused[np.searchsorted(rows, ranked)] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
+            return Ranking(rows, fused)
         if method in ("bm25", "tfidf") and depth is not None:
             rows, scores = self.scorer.top(method, weights, depth)
             return Ranking(rows, scores, complete=len(rows) < depth)
