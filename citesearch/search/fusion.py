@@ -25,11 +25,19 @@ def rrf(runs: list[np.ndarray], rows: np.ndarray, k: int = RRF_K, depth: int = R
     "Reciprocal rank fusion outperforms Condorcet and individual rank learning methods"
     (SIGIR 2009), who fused runs 1000 deep.
     """
-    fused = np.zeros(len(rows), dtype=np.float64)
+    orders = []
     for scores in runs:
         hit = np.flatnonzero(scores > 0)
-        top = hit[top_indices(scores[hit], rows[hit], depth)]
-        fused[top] += 1.0 / (k + np.arange(1, len(top) + 1))
+        orders.append(hit[top_indices(scores[hit], rows[hit], depth)])
+    return rrf_ranked(orders, len(rows), k)
+
+
+def rrf_ranked(orders: list[np.ndarray], n: int, k: int = RRF_K) -> np.ndarray:
+    """Reciprocal rank fusion of runs already ranked: each of ``orders`` lists positions
+    (into ``n`` candidates) best first; the fused score of each candidate."""
+    fused = np.zeros(n, dtype=np.float64)
+    for order in orders:
+        fused[order] += 1.0 / (k + np.arange(1, len(order) + 1))
     return fused
 
 

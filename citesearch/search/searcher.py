@@ -20,7 +20,7 @@ from ..indexer.analysis import AnalyzerConfig, Tokenizer, make_query_stemmer
 from ..indexer.storage import IndexReader
 from .citations import number_sources
 from .expansion import RM3, rm3_query
-from .fusion import FUSERS, RRF_DEPTH, RRF_K
+from .fusion import FUSERS, RRF_DEPTH, rrf_ranked
 from .query import ParsedQuery, parse_query
 from .ranking import Scorer, top_indices
 from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
@@ -205,10 +205,7 @@ class Index:
             # rrf() would sort its scores into, so the ranks are read off it.
             runs = [self.scorer.top(kind, weights, RRF_DEPTH)[0] for kind in ("bm25", "tfidf")]
             rows = np.union1d(runs[0], runs[1])
-            fused = np.zeros(len(rows))
-            for ranked in runs:
-                fused[np.searchsorted(rows, ranked)] += 1.0 / (RRF_K + np.arange(1, len(ranked) + 1))
-            return Ranking(rows, fused)
+            return Ranking(rows, rrf_ranked([np.searchsorted(rows, ranked) for ranked in runs], len(rows)))
         if method in ("bm25", "tfidf") and depth is not None:
             rows, scores = self.scorer.top(method, weights, depth)
             return Ranking(rows, scores, complete=len(rows) < depth)
