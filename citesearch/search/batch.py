@@ -13,17 +13,16 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CitesearchError
 from ..evaluation.trec import trec_lines
 from ..indexer.bm25 import BM25Params
-from ..indexer.storage import IndexReader
+from ..indexer.storage import read_manifest
 from .expansion import RM3
 from .query import parse_query, plain_query
-from .searcher import DEFAULT_FUSION, DEFAULT_METHOD, Index
+from .searcher import DEFAULT_FUSION, Index, default_method
 
 RUN_FORMATS = ("trec", "jsonl", "tsv")
 LEVELS = ("document", "passage")
@@ -113,10 +112,9 @@ def run_queries(
     workers = workers or os.cpu_count() or 1
     chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
     if compiled is None:
-        with closing(IndexReader(index_path)) as reader:
-            method = opts.method or reader.manifest.get("search", {}).get("method", DEFAULT_METHOD)
-            rankings = (2 if method == "hybrid" else 1) + (opts.expand is not None)
-            compiled = worth_compiling(len(queries) * rankings, reader.n_passages)
+        manifest = read_manifest(index_path)
+        rankings = (2 if (opts.method or default_method(manifest)) == "hybrid" else 1) + (opts.expand is not None)
+        compiled = worth_compiling(len(queries) * rankings, manifest["counts"]["passages"])
     # Loaded here, once, so that the forked workers share it; if numba cannot load,
     # rank with numpy, which returns the same.
     compiled = compiled and _load_compiled()

@@ -60,6 +60,11 @@ class Ranking:
         return self.rows[idx], self.scores[idx]
 
 
+def default_method(manifest: dict) -> str:
+    """The ranking method an index was built to be searched with."""
+    return manifest.get("search", {}).get("method", DEFAULT_METHOD)
+
+
 class Index:
     """A citesearch index folder, opened for searching (memory-mapped, read-only)."""
 
@@ -70,7 +75,7 @@ class Index:
         self.tokenizer = Tokenizer(AnalyzerConfig(**config))
         self._query_stem: Callable[[str], str] | None = None
         self.scorer = Scorer(reader, compiled)
-        self.default_method = self.manifest.get("search", {}).get("method", DEFAULT_METHOD)
+        self.default_method = default_method(self.manifest)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, compiled: bool = False) -> Index:
