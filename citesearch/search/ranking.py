@@ -186,16 +186,16 @@ class Scorer:
         """
         data = self.reader[f"{kind}_weights"]
         postings = self.reader.postings
+        coefficients = self.coefficients(kind, counts)
         if self._blocks is not None:
             # θ bars passages from the kernel's heap: for a deep top that saves more
             # than sampling costs (k = 1000 at 1M passages: 0.95 -> 0.68 ms p50), for a
             # shallow one it does not (k = 10: 0.29 -> 0.34 ms).
-            floor = self._sample(kind, counts, k)[0] if k >= _FLOOR_FROM else 0.0
-            coefficients = self.coefficients(kind, counts)
+            floor = self._sample(kind, coefficients, k)[0] if k >= _FLOOR_FROM else 0.0
             rows, scores = self._blocks.top(self.reader.indptr, postings, data, coefficients, k, self.n, floor)
             best = top_indices(scores, rows, k)
             return rows[best], scores[best]
-        theta, terms = self._sample(kind, counts, k)
+        theta, terms = self._sample(kind, coefficients, k)
         acc, _ = self._buffers()
 
         skipped, bound = set(), 0.0
@@ -232,10 +232,10 @@ class Scorer:
         best = top_indices(scores, rows, k)
         return rows[best], scores[best]
 
-    def _sample(self, kind: str, counts: dict[int, float], k: int) -> tuple[float, list[tuple[int, int, float, float]]]:
+    def _sample(self, kind: str, coefficients: dict[int, float], k: int) -> tuple[float, list[tuple[int, int, float, float]]]:
         """θ, the lower bound on the k-th best score from each term's heaviest postings
         (step 1 of :meth:`top`), and each term's (start, stop, coefficient, upper bound),
-        in query order.
+        in query order, for the query's :meth:`coefficients`.
 
         A passage's sampled score sums some of its terms' contributions in query order,
         skipping others; float addition of non-negative numbers rounds monotonically,
@@ -248,7 +248,7 @@ class Scorer:
         sample_size = max(4 * k, 64)
         terms = []
         sampled = []
-        for term, c in self.coefficients(kind, counts).items():
+        for term, c in coefficients.items():
             s = self.postings(term)
             a, b = int(prefix_ptr[term]), int(prefix_ptr[term + 1])
             if b > a:  # a long list: its heaviest postings, heaviest first
