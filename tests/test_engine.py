@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter
 
 import numpy as np
@@ -12,9 +13,10 @@ from conftest import SHARED, needs_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citesearch.corpus import Document, LoadReport, discover, load_documents, split_passages
+from citesearch.corpus import Document, LoadReport, discover, load_documents, read_documents, split_passages
 from citesearch.corpus.formats import read_html, read_markdown, read_rst
 from citesearch.errors import CorpusError, IndexNotFound, IndexVersionError, NoInputError, QuerySyntaxError
+from citesearch.indexer import builder
 from citesearch.indexer.analysis import AnalyzerConfig, Tokenizer
 from citesearch.indexer.builder import build_index
 from citesearch.indexer.storage import FORMAT_VERSION
@@ -124,6 +126,79 @@ def test_duplicate_ids_are_skipped(tmp_path):
     report = LoadReport()
     assert [d.text for d in load_documents([tmp_path], report=report)] == ["one"]
     assert report.duplicates == ["x (" + (tmp_path / "a.jsonl").as_posix() + ")"]
+
+
+def _store(index, table):
+    db = sqlite3.connect(index / "store.sqlite")
+    try:
+        return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_jsonl_parsed_by_the_workers_builds_what_documents_build(tmp_path, monkeypatch, workers):
+    """``build_index(read_documents(...))`` parses JSONL lines in its workers; the index,
+    and the report, are those of building from the documents read beforehand."""
+    monkeypatch.setattr(builder, "CHUNK", 7)  # batches end mid-file, mid-duplicates
+    lines = [json.dumps({"_id": f"r{i}", "title": "T" if i % 3 else "", "text": f"alpha{i % 5} beta text {i}",
+                         "metadata": {"n": i} if i % 4 == 0 else "not a dict"}) for i in range(40)]
+    lines[5] = "{broken"
+    lines[9] = '{"_id": "r1", "text": "alpha1 beta"}'  # a duplicate id, in another batch; its words are known
+    lines[12] = ""
+    lines[20] = '{"text": "no id"}'
+    raw = "\n".join(lines).encode() + b'\n{"_id": "bad", "text": "caf\xe9 alpha2"}\n'
+    (tmp_path / "c.jsonl").write_bytes(raw)
+    (tmp_path / "notes.md").write_text("# Notes\n\nalpha3 and beta in a markdown file.")
+    reports = {}
+    for name in ("documents", "workers"):
+        report = reports[name] = LoadReport()
+        docs = read_documents(discover([tmp_path], report=report), report)
+        build_index(list(docs) if name == "documents" else docs, tmp_path / name, workers=workers)
+    assert reports["workers"] == reports["documents"]
+    assert reports["workers"].documents == 38 and len(reports["workers"].errors) == 2
+    assert reports["workers"].duplicates == ["r1 (" + (tmp_path / "c.jsonl").as_posix() + ")"]
+    for path in (tmp_path / "documents").glob("*.npy"):
+        assert np.array_equal(np.load(path), np.load(tmp_path / "workers" / path.name)), path.name
+    for table in ("sources", "passages", "terms", "forms"):
+        assert _store(tmp_path / "workers", table) == _store(tmp_path / "documents", table), table
+
+
+def test_a_duplicate_parsed_by_a_worker_leaves_nothing_searchable(tmp_path, monkeypatch):
+    monkeypatch.setattr(builder, "CHUNK", 2)
+    rows = [{"_id": "a", "text": "common one"}, {"_id": "b", "text": "common two"}, {"_id": "a", "text": "zebra only here"}]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = LoadReport()
+    summary = build_index(load_documents([tmp_path], report=report), tmp_path / "index", workers=2)
+    assert (summary.sources, summary.passages) == (2, 2) and len(report.duplicates) == 1
+    with Index.open(tmp_path / "index") as index:
+        assert sorted(r.source.id for r in index.search("common", k=5).results) == ["a", "b"]
+        assert index.reader.term_ids(["zebra", "common"]) == {"common": 0}  # the duplicate's words are left out
+        for method in ("bm25", "tfidf", "hybrid"):
+            assert index.search("zebra common", k=5, method=method).results == index.search("common", k=5, method=method).results
+
+
+def test_strict_stops_a_build_at_a_line_a_worker_parsed_and_keeps_the_index(built_index, tmp_path):
+    (tmp_path / "c.jsonl").write_text('{"_id": "a", "text": "alpha"}\nnot json\n')
+    before = (built_index / "manifest.json").read_text()
+    with pytest.raises(CorpusError) as err:
+        build_index(load_documents([tmp_path], report=LoadReport(strict=True)), built_index, workers=2)
+    assert err.value.line == 2 and err.value.path.endswith("c.jsonl")
+    assert (built_index / "manifest.json").read_text() == before
+
+
+def test_nothing_readable_in_a_build_raises_the_readers_error(tmp_path):
+    (tmp_path / "c.jsonl").write_text("{broken\n")
+    with pytest.raises(NoInputError, match="no readable documents.*malformed JSON"):
+        build_index(load_documents([tmp_path]), tmp_path / "index", workers=2)
+
+
+def test_the_stop_word_list_is_scikit_learns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from citesearch.indexer.stopwords import ENGLISH
+
+    assert ENGLISH == ENGLISH_STOP_WORDS
 
 
 # -- passages -------------------------------------------------------------------------

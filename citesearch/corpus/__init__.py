@@ -1,7 +1,17 @@
 """Files → documents → passages."""
 
 from .documents import Document, Passage
-from .loading import SUPPORTED, InputFile, LoadReport, discover, load_documents, read_documents, read_file
+from .loading import (
+    SUPPORTED,
+    DocumentReader,
+    InputFile,
+    JsonlLines,
+    LoadReport,
+    discover,
+    load_documents,
+    read_documents,
+    read_file,
+)
 from .passages import DEFAULT_OVERLAP, DEFAULT_WORDS, split_passages
 
 __all__ = [
@@ -9,7 +19,9 @@ __all__ = [
     "DEFAULT_WORDS",
     "SUPPORTED",
     "Document",
+    "DocumentReader",
     "InputFile",
+    "JsonlLines",
     "LoadReport",
     "Passage",
     "discover",

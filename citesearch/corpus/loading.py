@@ -41,12 +41,15 @@ class LoadReport:
     invalid_utf8: dict[str, int] = field(default_factory=dict)
     outside_links: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    first_error: CorpusError | None = field(default=None, repr=False, compare=False)
 
     def error(self, path: str, message: str, line: int | None = None) -> None:
         err = CorpusError(path, message, line)
         if self.strict:
             raise err
         self.errors.append(str(err))
+        if self.first_error is None:
+            self.first_error = err
 
     def warnings(self) -> list[str]:
         """One line per kind of warning, for the end of a run."""
@@ -245,59 +248,163 @@ def _lines(f: InputFile, report: LoadReport) -> Iterator[tuple[int, bytes]]:
         report.empty.append(f.display)
 
 
+Record = tuple[str, str, str, dict]
+"""A document's ``(id, title, text, metadata)``."""
+
+
+def _record(line: bytes, lineno: int, f: InputFile, report: LoadReport) -> Record | None:
+    """The document on one (non-blank) line of a JSONL collection, or None."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        # Invalid UTF-8 (replaced, and counted), what orjson refuses and json reads
+        # (NaN, lone surrogates), or json's clearer message for what neither reads.
+        try:
+            record = json.loads(_decode(line, f, report))
+        except json.JSONDecodeError as exc:
+            report.error(f.display, f"malformed JSON ({exc.msg}); line skipped", lineno)
+            return None
+    if not isinstance(record, dict) or "_id" not in record:
+        report.error(f.display, 'expected an object with "_id"; line skipped', lineno)
+        return None
+    title = str(record.get("title") or "").strip()
+    body = str(record.get("text") or "")
+    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    full = f"{title}\n\n{body}" if title and body and not body.isspace() else (title or body)
+    if not full or full.isspace():
+        return None
+    return str(record["_id"]), title or full.strip().splitlines()[0], full, metadata
+
+
 def _read_jsonl(f: InputFile, report: LoadReport) -> Iterator[Document]:
     for lineno, line in _lines(f, report):
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            # Invalid UTF-8 (replaced, and counted), what orjson refuses and json reads
-            # (NaN, lone surrogates), or json's clearer message for what neither reads.
-            try:
-                record = json.loads(_decode(line, f, report))
-            except json.JSONDecodeError as exc:
-                report.error(f.display, f"malformed JSON ({exc.msg}); line skipped", lineno)
-                continue
-        if not isinstance(record, dict) or "_id" not in record:
-            report.error(f.display, 'expected an object with "_id"; line skipped', lineno)
-            continue
-        title = str(record.get("title") or "").strip()
-        body = str(record.get("text") or "")
-        metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
-        full = f"{title}\n\n{body}" if title and body and not body.isspace() else (title or body)
-        if not full or full.isspace():
-            continue
-        yield Document(
-            id=str(record["_id"]),
-            path=f.display,
-            title=title or full.strip().splitlines()[0],
-            text=full,
-            metadata=metadata,
-        )
+        record = _record(line, lineno, f, report)
+        if record is not None:
+            doc_id, title, text, metadata = record
+            yield Document(doc_id, f.display, title, text, metadata)
+
+
+@dataclass(frozen=True)
+class JsonlLines:
+    """Consecutive lines of a JSONL collection, not parsed yet: a batch that a build
+    parses where it analyzes it (in a worker process), rather than in the process that
+    reads the files. ``records`` and ``documents`` parse them."""
+
+    file: InputFile
+    numbers: list[int]
+    lines: list[bytes]
+
+    def records(self, report: LoadReport) -> list[Record]:
+        """The documents on these lines, as ``(id, title, text, metadata)`` (cheaper to
+        make than :class:`Document` records); problems go to ``report``."""
+        records = (_record(line, n, self.file, report) for n, line in zip(self.numbers, self.lines))
+        return [r for r in records if r is not None]
+
+    def documents(self, report: LoadReport) -> list[Document]:
+        """The documents on these lines; problems go to ``report``."""
+        return [Document(i, self.file.display, title, text, meta) for i, title, text, meta in self.records(report)]
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.lines))
+
+
+Batch = list[Document] | JsonlLines
+
+
+class DocumentReader:
+    """The documents of ``files``, each id once (later duplicates are skipped), read in
+    batches: :meth:`batches` reads the files; JSONL lines come unparsed, for whoever
+    analyzes the batch to parse (:meth:`JsonlLines.documents`, with a report of its
+    own), then to :meth:`merge` that report and :meth:`admit` each document."""
+
+    def __init__(
+        self, files: Iterable[InputFile], report: LoadReport, on_file: Callable[[InputFile], None] | None = None
+    ):
+        self.files = files
+        self.report = report
+        self.on_file = on_file
+        self.seen: set[str] = set()
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        """The input in order, in batches of at most ``size`` documents or lines."""
+        report = self.report
+        docs: list[Document] = []
+        for f in self.files:
+            if f.suffix == ".jsonl":
+                if docs:
+                    yield docs
+                    docs = []
+                numbers: list[int] = []
+                lines: list[bytes] = []
+                for lineno, line in _lines(f, report):
+                    numbers.append(lineno)
+                    lines.append(line)
+                    if len(lines) == size:
+                        yield JsonlLines(f, numbers, lines)
+                        numbers, lines = [], []
+                if lines:
+                    yield JsonlLines(f, numbers, lines)
+            else:
+                for doc in read_file(f, report):
+                    if self.admit(doc.id, f.display):
+                        docs.append(doc)
+                        if len(docs) == size:
+                            yield docs
+                            docs = []
+            if self.on_file:
+                self.on_file(f)
+        if docs:
+            yield docs
+
+    def admit(self, doc_id: str, display: str) -> bool:
+        """Count a document in, unless its id was taken (then it is reported, skipped)."""
+        if doc_id in self.seen:
+            self.report.duplicates.append(f"{doc_id} ({display})")
+            return False
+        self.seen.add(doc_id)
+        self.report.documents += 1
+        return True
+
+    def merge(self, report: LoadReport) -> None:
+        """Take in what parsing a batch ran into (raising its first error if strict)."""
+        if report.first_error is not None:
+            if self.report.strict:
+                raise report.first_error
+            self.report.first_error = self.report.first_error or report.first_error
+        self.report.errors.extend(report.errors)
+        for display, n in report.invalid_utf8.items():
+            self.report.invalid_utf8[display] = self.report.invalid_utf8.get(display, 0) + n
+
+    def finish(self) -> None:
+        """Raise :class:`NoInputError` if not one document was admitted."""
+        report = self.report
+        if not report.documents:
+            detail = "; ".join(report.errors[:3] + report.warnings()[:3])
+            raise NoInputError("no readable documents in the given paths" + (f" ({detail})" if detail else ""))
+
+    def __iter__(self) -> Iterator[Document]:
+        for batch in self.batches(1000):
+            if isinstance(batch, JsonlLines):
+                for doc in batch.documents(self.report):
+                    if self.admit(doc.id, doc.path):
+                        yield doc
+            else:
+                yield from batch
+        self.finish()
 
 
 def read_documents(
     files: Iterable[InputFile],
     report: LoadReport,
     on_file: Callable[[InputFile], None] | None = None,
-) -> Iterator[Document]:
-    """The documents of ``files``, each id once (later duplicates are skipped).
+) -> DocumentReader:
+    """The documents of ``files``, each id once (later duplicates are skipped): iterate
+    it, or hand it to ``build_index`` whole, which then parses JSONL in its workers.
 
     Raises :class:`NoInputError` at the end if not one document could be read.
     """
-    seen: set[str] = set()
-    for f in files:
-        for doc in read_file(f, report):
-            if doc.id in seen:
-                report.duplicates.append(f"{doc.id} ({f.display})")
-                continue
-            seen.add(doc.id)
-            report.documents += 1
-            yield doc
-        if on_file:
-            on_file(f)
-    if not report.documents:
-        detail = "; ".join(report.errors[:3] + report.warnings()[:3])
-        raise NoInputError("no readable documents in the given paths" + (f" ({detail})" if detail else ""))
+    return DocumentReader(files, report, on_file)
 
 
 def load_documents(
@@ -305,7 +412,7 @@ def load_documents(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     report: LoadReport | None = None,
-) -> Iterator[Document]:
+) -> DocumentReader:
     """Every document under ``paths``; problems go to ``report``."""
     report = report if report is not None else LoadReport()
     return read_documents(discover(paths, include, exclude, report), report)

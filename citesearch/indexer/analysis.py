@@ -20,6 +20,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 STEMMERS = ("snowball", "porter", "none")
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -119,12 +120,12 @@ class Tokenizer:
 
 
 def stopword_list(name: str) -> list[str]:
-    """The stop words to save in the index (index time: imports scikit-learn)."""
+    """The stop words to save in the index."""
     if name == "none":
         return []
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from .stopwords import ENGLISH
 
-    return sorted(ENGLISH_STOP_WORDS)
+    return sorted(ENGLISH)
 
 
 QUERY_STEMMERS = {"snowball": "english", "porter": "porter"}
@@ -164,14 +165,19 @@ class TermMapper:
         self.config = config
         self.tokenizer = Tokenizer(config)
         self.stopwords = frozenset(stopword_list(config.stopwords))
-        self._stem = make_stemmer(config.stemmer)
         self.vocabulary: dict[str, int] = {}
         self.terms_by_id: list[str] = []
         self.forms: dict[str, int] = {}
 
+    @cached_property
+    def stemmer(self) -> Callable[[str], str]:
+        """The stemming function, made when first needed: NLTK takes ~1.5 s to import,
+        which a build does on a thread of its own while its workers start."""
+        return make_stemmer(self.config.stemmer)
+
     def stem(self, form: str) -> str | None:
         """The term a surface form stands for; None for a stop word."""
-        return None if form in self.stopwords else self._stem(form)
+        return None if form in self.stopwords else self.stemmer(form)
 
     def add_form(self, form: str, stem: str | None) -> int:
         """Record a new surface form whose stem is known; returns its term id."""

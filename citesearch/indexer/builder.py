@@ -15,6 +15,7 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from array import array
 from collections import deque
@@ -23,13 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import chain, islice
+from itertools import chain, compress, islice
 from multiprocessing.pool import AsyncResult
 
 import numpy as np
 
 from .. import __version__
-from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document
+from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, DocumentReader, JsonlLines, LoadReport
+from ..corpus.loading import Batch
 from ..corpus.passages import passage_spans
 from ..errors import NoInputError
 from . import bm25, tfidf
@@ -75,23 +77,51 @@ class _Chunk:
     passage_counts: np.ndarray  # passages of each document
     bounds: np.ndarray  # (start, end) of every passage, documents in order
     new_forms: list[str]  # forms the worker met for the first time, in id order
-    new_stems: list[str | None]  # their stems (None: stop word)
     tokens: np.ndarray  # the worker's form ids of every passage, concatenated, stop words left out
     lengths: np.ndarray  # tokens per passage
+    sources: list[tuple] | None = None  # the batch's source rows, if the worker parsed it (JSONL lines)
+    report: LoadReport | None = None  # and what parsing it ran into
+
+    def only(self, keep: list[bool]) -> _Chunk:
+        """This batch without the documents whose ``keep`` is False (their forms stay)."""
+        docs = np.array(keep, dtype=bool)
+        passages = np.repeat(docs, self.passage_counts)
+        return _Chunk(
+            self.worker,
+            self.passage_counts[docs],
+            self.bounds[passages],
+            self.new_forms,
+            self.tokens[np.repeat(passages, self.lengths)],
+            self.lengths[passages],
+            list(compress(self.sources, keep)) if self.sources is not None else None,
+            self.report,
+        )
+
+
+def _source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -> tuple[str, str, str | None, str, str]:
+    """A document's row of the store's ``sources`` table, but for the row number."""
+    return (
+        doc_id,
+        path,
+        None if title == text else title,  # a one-line document's text is its title: stored once
+        text,
+        json.dumps(metadata, ensure_ascii=False) if metadata else "{}",
+    )
 
 
 class _Analysis:
     """A worker's state: tokenizer, passage settings, and its numbering of word forms.
 
-    Each worker numbers the forms it meets and stems each once, so the parent only
-    extends one id map per worker with the forms that are new, then remaps a batch's
-    tokens with a single numpy lookup. Batches of one worker come back in the order it
-    did them, so its map is always extended in id order. Stop words are left out of
-    the tokens here.
+    Each worker numbers the forms it meets, so the parent only extends one id map per
+    worker with the forms that are new to it, stemming those no other worker brought
+    (once each: the workers meet mostly the same forms), then remaps a batch's tokens
+    with a single numpy lookup. Batches of one worker come back in the order it did
+    them, so its map is always extended in id order. Stop words are left out of the
+    tokens here.
     """
 
     def __init__(self, mapper: TermMapper, words: int, overlap: int, compiled: bool):
-        self.stem = mapper.stem
+        self.stopwords = mapper.stopwords
         self.words = words
         self.overlap = overlap
         if compiled:
@@ -111,11 +141,21 @@ def _init_analysis(mapper: TermMapper, words: int, overlap: int, compiled: bool)
     _analysis = _Analysis(mapper, words, overlap, compiled)
 
 
-def _analyze(texts: list[str]) -> _Chunk:
-    """Split texts into passages and passages into numbered surface forms."""
+def _analyze(batch: list[str] | JsonlLines) -> _Chunk:
+    """Split texts into passages and passages into numbered surface forms; JSONL lines
+    are parsed first, and their documents' rows returned with what parsing ran into."""
     if _analysis is None:
         raise RuntimeError("analysis worker not initialized")
     a = _analysis
+    sources = report = None
+    if isinstance(batch, JsonlLines):
+        report = LoadReport()
+        records = batch.records(report)
+        texts = [text for _, _, text, _ in records]
+        path = batch.file.display
+        sources = [_source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
+    else:
+        texts = batch
     known = len(a.numbering)
     counts = array("i")
     bounds = array("q")
@@ -128,8 +168,7 @@ def _analyze(texts: list[str]) -> _Chunk:
             passages.append(text[start:end])
     ids, lengths = a.numbering.number(passages)
     new = a.numbering.forms_since(known)
-    stems = [a.stem(f) for f in new]
-    a.stop = np.concatenate([a.stop, np.array([s is None for s in stems], dtype=bool)])
+    a.stop = np.concatenate([a.stop, np.array([f in a.stopwords for f in new], dtype=bool)])
     keep = ~a.stop[ids]
     passage_of = np.repeat(np.arange(len(lengths)), lengths)
     return _Chunk(
@@ -137,9 +176,10 @@ def _analyze(texts: list[str]) -> _Chunk:
         np.frombuffer(counts, dtype=np.int32),
         np.frombuffer(bounds, dtype=np.int64).reshape(-1, 2),
         new,
-        stems,
         ids[keep],
         np.bincount(passage_of[keep], minlength=len(lengths)).astype(np.int32),
+        sources,
+        report,
     )
 
 
@@ -149,17 +189,22 @@ def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]
         yield chunk
 
 
-def _read_ahead(chunks: Iterator[list[Document]], chars: int) -> tuple[list[list[Document]], bool]:
-    """Batches from ``chunks`` until they hold ``chars`` characters of text or run out;
-    and whether they reached it."""
-    ahead: list[list[Document]] = []
+def _read_ahead(batches: Iterator[Batch], chars: int) -> tuple[list[Batch], bool]:
+    """Batches until they hold ``chars`` characters of text (or bytes of JSONL) or run
+    out; and whether they reached it."""
+    ahead: list[Batch] = []
     read = 0
-    for docs in chunks:
-        ahead.append(docs)
-        read += sum(len(d.text) for d in docs)
+    for batch in batches:
+        ahead.append(batch)
+        read += batch.size if isinstance(batch, JsonlLines) else sum(len(d.text) for d in batch)
         if read >= chars:
             return ahead, True
     return ahead, False
+
+
+def _work(batch: Batch) -> list[str] | JsonlLines:
+    """What a worker gets of a batch: JSONL lines as they are, documents' texts."""
+    return batch if isinstance(batch, JsonlLines) else [d.text for d in batch]
 
 
 def _compiled_numbering() -> bool:
@@ -176,27 +221,26 @@ def _compiled_numbering() -> bool:
 
 
 def _analyzed(
-    documents: Iterable[Document], mapper: TermMapper, settings: IndexSettings, workers: int
-) -> Iterator[tuple[list[Document], _Chunk]]:
-    """(documents, their analysis) batch by batch, in order; over worker processes when
+    batches: Iterator[Batch], mapper: TermMapper, settings: IndexSettings, workers: int
+) -> Iterator[tuple[Batch, _Chunk]]:
+    """(batch, its analysis) one by one, in order; over worker processes when
     ``workers`` > 1."""
-    chunks = _chunks(documents, CHUNK)
-    ahead, large = _read_ahead(chunks, COMPILED_FROM)
+    ahead, large = _read_ahead(batches, COMPILED_FROM)
     compiled = large and mapper.tokenizer.default_pattern and _compiled_numbering()
-    chunks = chain(ahead, chunks)
+    chunks = chain(ahead, batches)
     init = (mapper, settings.passage_words, settings.passage_overlap, compiled)
     if workers <= 1:
         _init_analysis(*init)
-        for docs in chunks:
-            yield docs, _analyze([d.text for d in docs])
+        for batch in chunks:
+            yield batch, _analyze(_work(batch))
         return
     # Batches are read and submitted from this thread (so that an error in the input
     # surfaces here), with a few in flight per worker to keep them busy.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers, initializer=_init_analysis, initargs=init) as pool:
-        in_flight: deque[tuple[list[Document], AsyncResult]] = deque()
-        for docs in chunks:
-            in_flight.append((docs, pool.apply_async(_analyze, ([d.text for d in docs],))))
+        in_flight: deque[tuple[Batch, AsyncResult]] = deque()
+        for batch in chunks:
+            in_flight.append((batch, pool.apply_async(_analyze, (_work(batch),))))
             if len(in_flight) > 2 * workers:
                 done, result = in_flight.popleft()
                 yield done, result.get()
@@ -238,6 +282,34 @@ def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tu
     return counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data
 
 
+def _map_terms(chunks: list[_Chunk], mapper: TermMapper, id_maps: dict[int, np.ndarray], token_parts: list[np.ndarray]) -> None:
+    """Turn the workers' form ids of ``chunks`` into global term ids (appended to
+    ``token_parts``; the tokens hold no stop words), stemming forms no worker brought
+    before, and empty ``chunks``."""
+    for chunk in chunks:
+        added = [mapper.term_id(f) for f in chunk.new_forms]
+        id_map = id_maps[chunk.worker] = np.concatenate([id_maps.get(chunk.worker, _NO_IDS), np.array(added, dtype=np.int32)])
+        token_parts.append(id_map[chunk.tokens])
+    chunks.clear()
+
+
+def _without_unused_terms(
+    indptr: np.ndarray, terms: list[str], forms: dict[str, int]
+) -> tuple[np.ndarray, list[str], dict[str, int]]:
+    """The postings' ``indptr``, the terms and the forms, without the terms that are in
+    no passage: those met only in documents dropped after they were analyzed (a
+    duplicate id in a JSONL batch parsed by a worker). Their forms are left out too."""
+    used = np.flatnonzero(np.diff(indptr))
+    renumbered = np.full(len(terms), -1, dtype=np.int64)
+    renumbered[used] = np.arange(len(used))
+    new_ids = renumbered.tolist()
+    return (
+        indptr[np.concatenate([[0], used + 1])],
+        [terms[i] for i in used.tolist()],
+        {form: -1 if term < 0 else new_ids[term] for form, term in forms.items() if term < 0 or new_ids[term] >= 0},
+    )
+
+
 def _save_bm25(
     writer: IndexWriter, settings: IndexSettings, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray,
     lengths: np.ndarray, avgdl: float,
@@ -271,7 +343,7 @@ def _save_tfidf(
 
 
 def build_index(
-    documents: Iterable[Document],
+    documents: Iterable[Document] | DocumentReader,
     target: str | os.PathLike[str],
     settings: IndexSettings | None = None,
     method: str = DEFAULT_METHOD,
@@ -279,36 +351,45 @@ def build_index(
 ) -> BuildSummary:
     """Index ``documents`` into the folder ``target``, replacing any index there.
 
-    ``workers`` processes split and tokenize the text (0: one per core); this process
-    stems each new word form, numbers terms and writes the store.
+    ``workers`` processes split and tokenize the text (0: one per core), and parse the
+    JSONL lines of a :class:`DocumentReader` (what ``read_documents`` and
+    ``load_documents`` return); this process reads the files, numbers terms and writes
+    the store.
     """
     settings = settings or IndexSettings()
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
     mapper = TermMapper(settings.analyzer)
+    reader = documents if isinstance(documents, DocumentReader) else None
+    batches = reader.batches(CHUNK) if reader else _chunks(documents, CHUNK)
     with _collector_paused(), writing(target) as writer:
         token_parts: list[np.ndarray] = []
         length_parts: list[np.ndarray] = []
         source_parts: list[np.ndarray] = []
         id_maps: dict[int, np.ndarray] = {}
         n_sources = n_passages = 0
-        for docs, chunk in _analyzed(documents, mapper, settings, workers):
+        stemmer: threading.Thread | None = None
+        unmapped: list[_Chunk] = []  # batches whose forms wait for the stemmer
+
+        for batch, chunk in _analyzed(batches, mapper, settings, workers):
+            if stemmer is None:
+                # The workers are forked (they need no stemmer): make it on a thread,
+                # so that importing NLTK (~1.5 s) overlaps their work.
+                stemmer = threading.Thread(target=lambda: mapper.stemmer, name="citesearch-stemmer", daemon=True)
+                stemmer.start()
+            if chunk.sources is None:
+                sources = [_source_row(d.id, d.path, d.title, d.text, d.metadata) for d in batch]
+            else:  # parsed by the worker: admitted here, in order
+                assert reader is not None and chunk.report is not None
+                reader.merge(chunk.report)
+                keep = [reader.admit(row[0], row[1]) for row in chunk.sources]
+                if not all(keep):
+                    chunk = chunk.only(keep)
+                sources = chunk.sources
             counts = chunk.passage_counts
-            owners = np.repeat(np.arange(n_sources, n_sources + len(docs), dtype=np.int32), counts)
+            owners = np.repeat(np.arange(n_sources, n_sources + len(sources), dtype=np.int32), counts)
             ordinals = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)
-            writer.add_sources(
-                [
-                    (
-                        row,
-                        d.id,
-                        d.path,
-                        None if d.title == d.text else d.title,  # a one-line document's text is its title: stored once
-                        d.text,
-                        json.dumps(d.metadata, ensure_ascii=False) if d.metadata else "{}",
-                    )
-                    for row, d in enumerate(docs, n_sources)
-                ]
-            )
+            writer.add_sources([(row, *source) for row, source in enumerate(sources, n_sources)])
             writer.add_passages(
                 list(
                     zip(
@@ -321,15 +402,18 @@ def build_index(
                 )
             )
             source_parts.append(owners)
-            n_sources += len(docs)
+            n_sources += len(sources)
             n_passages += len(owners)
-            # The worker's form ids → global term ids (its tokens hold no stop words).
-            known = mapper.forms
-            added = [known[f] if f in known else mapper.add_form(f, st) for f, st in zip(chunk.new_forms, chunk.new_stems)]
-            id_map = id_maps[chunk.worker] = np.concatenate([id_maps.get(chunk.worker, _NO_IDS), np.array(added, dtype=np.int32)])
-            token_parts.append(id_map[chunk.tokens])
             length_parts.append(chunk.lengths)
+            unmapped.append(chunk)
+            if not stemmer.is_alive():
+                _map_terms(unmapped, mapper, id_maps, token_parts)
+        if stemmer is not None:
+            stemmer.join()
+        _map_terms(unmapped, mapper, id_maps, token_parts)
 
+        if reader:
+            reader.finish()
         if not mapper.terms_by_id:
             raise NoInputError(
                 f"no words to index in the {n_sources:,} document{'' if n_sources == 1 else 's'} read "
@@ -345,8 +429,11 @@ def build_index(
         indptr, postings_passages, tf = _count_postings(tokens, lengths_np, n_terms)
         del tokens
         log.debug("counted %d postings: %.1f s", len(tf), time.perf_counter() - started)
-        df = np.diff(indptr)
-        writer.add_vocabulary(mapper.terms_by_id, df, mapper.forms)  # on the store thread, meanwhile
+        terms, forms = mapper.terms_by_id, mapper.forms
+        if not np.diff(indptr).all():
+            indptr, terms, forms = _without_unused_terms(indptr, terms, forms)
+            n_terms = len(terms)
+        writer.add_vocabulary(terms, np.diff(indptr), forms)  # on the store thread, meanwhile
         avgdl = float(lengths_np.mean())
         writer.save_array("postings_indptr", indptr)
         writer.save_array("postings_passages", postings_passages)
