@@ -22,6 +22,7 @@ _FOLD = np.array(
     dtype=np.uint8,
 )
 _EMPTY = -1
+_WIDE_KEPT = 1 << 17  # non-ASCII runs whose forms are kept, at most
 
 
 @numba.njit(cache=True, nogil=True)
@@ -121,6 +122,7 @@ class CompiledFormIds:
         if not tokenizer.default_pattern:
             raise ValueError("the compiled numbering knows only the default token pattern")
         self.tokenizer = tokenizer
+        self._wide: dict[bytes, list[bytes]] = {}  # the encoded forms of each non-ASCII run met
         self.n_forms = 0
         self.table = np.full(1 << 16, _EMPTY, dtype=np.int32)
         self.arena = np.zeros(1 << 20, dtype=np.uint8)
@@ -165,10 +167,18 @@ class CompiledFormIds:
         """Put the forms the tokenizer finds in each wide run in its place: their bytes
         after ``buf``, their spans instead of the run's."""
         at = np.flatnonzero(wide)
-        forms_of = self.tokenizer.forms
-        found = [forms_of(data[a:b].decode("utf-8", "surrogatepass")) for a, b in zip(starts[at].tolist(), stops[at].tolist())]
+        forms_of, known = self.tokenizer.forms, self._wide
+        if len(known) > _WIDE_KEPT:
+            known.clear()
+        found = []
+        for a, b in zip(starts[at].tolist(), stops[at].tolist()):
+            run = data[a:b]
+            forms = known.get(run)
+            if forms is None:  # most runs recur (a word with an accent, box drawing): 5/6 at 1M passages
+                forms = known[run] = [_encode(f) for f in forms_of(run.decode("utf-8", "surrogatepass"))]
+            found.append(forms)
         counts = np.array([len(f) for f in found], dtype=np.int64)
-        extra = [_encode(f) for forms in found for f in forms]
+        extra = [f for forms in found for f in forms]
         extra_bounds = len(buf) + _bounds(extra)
         repeats = np.ones(len(starts), dtype=np.int64)
         repeats[at] = counts
