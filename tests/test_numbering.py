@@ -52,6 +52,15 @@ def test_compiled_numbering_equals_python_on_any_text(batches):
     _same_numbering(batches)
 
 
+def test_compiled_numbering_tells_forms_apart_by_every_byte_and_length():
+    """Forms of up to 8 bytes are keys of their own, longer ones are compared byte by
+    byte, and lengths from 255 on share one value in the table."""
+    stems = ["abcdefg", "abcdefgh", "abcdefghi", "zbcdefgh", "abcdefgz", "é" * 4, "é" * 5]
+    long = ["q" * n for n in (254, 255, 256, 300)] + ["q" * 299 + "r", "r" + "q" * 299]
+    passages = [" ".join(stems + long), " ".join(reversed(stems + long)), " ".join(w.upper() for w in stems + long)]
+    _same_numbering([passages[:1], passages[1:]])
+
+
 def test_compiled_numbering_grows_its_table_and_keeps_ids():
     """Past its first sizes (65,536 slots, 1 MiB of forms) the table is rebuilt."""
     batches = [[" ".join(f"w{i}x{j}" for j in range(1000)) for i in range(k, k + 40)] for k in range(0, 120, 40)]

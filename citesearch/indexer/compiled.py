@@ -25,36 +25,21 @@ _EMPTY = -1
 _WIDE_KEPT = 1 << 17  # non-ASCII runs whose forms are kept, at most
 
 
-@numba.njit(cache=True, nogil=True)
-def _find(word, table, arena, ends, n_forms):  # pragma: no cover - compiled
-    """The id of ``word`` (bytes as uint8), numbering it if new: (id, forms now).
-
-    ``table`` is an open-addressing hash table of form ids (-1: empty slot, at most
-    half full); form i is ``arena[ends[i]:ends[i + 1]]``."""
-    h = np.uint64(14695981039346656037)  # FNV-1a
-    for b in word:
-        h = (h ^ np.uint64(b)) * np.uint64(1099511628211)
-    mask = len(table) - 1
-    slot = np.int64(h & np.uint64(mask))
-    n = len(word)
-    while True:
-        form = table[slot]
-        if form == _EMPTY:
-            start = ends[n_forms]
-            arena[start : start + n] = word
-            ends[n_forms + 1] = start + n
-            table[slot] = n_forms
-            return n_forms, n_forms + 1
-        start = ends[form]
-        if ends[form + 1] - start == n:
-            same = True
-            for j in range(n):
-                if arena[start + j] != word[j]:
-                    same = False
-                    break
-            if same:
-                return form, n_forms
-        slot = (slot + 1) & mask
+@numba.njit(cache=True, nogil=True, inline="always")
+def _key(data, a, n):  # pragma: no cover - compiled
+    """(key, hash) of the form ``data[a:a + n]``: a form of up to 8 bytes (most are) is
+    its own key, its bytes packed in an integer, so finding it needs no other memory
+    than its slot; a longer one is keyed by its FNV-1a hash and compared byte by byte."""
+    if n <= 8:
+        key = np.uint64(0)
+        for j in range(n):
+            key |= np.uint64(data[a + j]) << np.uint64(8 * j)
+        h = key * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+        return key, h ^ (h >> np.uint64(29))
+    h = np.uint64(14695981039346656037)
+    for j in range(n):
+        h = (h ^ np.uint64(data[a + j])) * np.uint64(1099511628211)
+    return h, h
 
 
 @numba.njit(cache=True, nogil=True)
@@ -86,23 +71,59 @@ def _scan(buf, bounds, starts, stops, wide, lengths):  # pragma: no cover - comp
 
 @numba.njit(cache=True, nogil=True)
 def _number(buf, starts, stops, table, arena, ends, n_forms, out):  # pragma: no cover - compiled
-    """Number each ``buf[starts[t]:stops[t]]`` as a form, in order; returns the forms now."""
+    """Number each ``buf[starts[t]:stops[t]]`` as a form, in order (new forms go to the
+    end of ``arena``, form i being ``arena[ends[i]:ends[i + 1]]``); returns the forms now.
+
+    ``table`` is an open-addressing hash table, at most half full, of slots of two
+    int64: the form's key (see :func:`_key`), then its id << 8 | its length (up to 255);
+    -1 for an empty slot."""
+    mask = (len(table) >> 1) - 1
     for t in range(len(starts)):
-        out[t], n_forms = _find(buf[starts[t] : stops[t]], table, arena, ends, n_forms)
+        a = starts[t]
+        n = stops[t] - a
+        key, h = _key(buf, a, n)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            meta = table[2 * slot + 1]
+            if meta == _EMPTY:
+                start = ends[n_forms]
+                arena[start : start + n] = buf[a : a + n]
+                ends[n_forms + 1] = start + n
+                table[2 * slot] = np.int64(key)
+                table[2 * slot + 1] = (np.int64(n_forms) << 8) | min(n, 255)
+                out[t] = n_forms
+                n_forms += 1
+                break
+            if (meta & 255) == min(n, 255) and table[2 * slot] == np.int64(key):
+                form = meta >> 8
+                if n <= 8:
+                    out[t] = form
+                    break
+                start = ends[form]
+                same = ends[form + 1] - start == n
+                j = 0
+                while same and j < n:
+                    same = arena[start + j] == buf[a + j]
+                    j += 1
+                if same:
+                    out[t] = form
+                    break
+            slot = (slot + 1) & mask
     return n_forms
 
 
 @numba.njit(cache=True, nogil=True)
 def _rehash(table, arena, ends, n_forms):  # pragma: no cover - compiled
-    mask = len(table) - 1
+    """Put forms 0 … n_forms - 1 in the (empty) ``table``."""
+    mask = (len(table) >> 1) - 1
     for form in range(n_forms):
-        h = np.uint64(14695981039346656037)
-        for j in range(ends[form], ends[form + 1]):
-            h = (h ^ np.uint64(arena[j])) * np.uint64(1099511628211)
+        n = ends[form + 1] - ends[form]
+        key, h = _key(arena, ends[form], n)
         slot = np.int64(h & np.uint64(mask))
-        while table[slot] != _EMPTY:
+        while table[2 * slot + 1] != _EMPTY:
             slot = (slot + 1) & mask
-        table[slot] = form
+        table[2 * slot] = np.int64(key)
+        table[2 * slot + 1] = (np.int64(form) << 8) | min(n, 255)
 
 
 def _encode(text: str) -> bytes:
@@ -124,7 +145,7 @@ class CompiledFormIds:
         self.tokenizer = tokenizer
         self._wide: dict[bytes, list[bytes]] = {}  # the encoded forms of each non-ASCII run met
         self.n_forms = 0
-        self.table = np.full(1 << 16, _EMPTY, dtype=np.int32)
+        self.table = np.full(2 << 16, _EMPTY, dtype=np.int64)  # 65536 slots
         self.arena = np.zeros(1 << 20, dtype=np.uint8)
         self.ends = np.zeros(1 << 15, dtype=np.int64)
 
@@ -134,8 +155,8 @@ class CompiledFormIds:
     def _room(self, new_forms: int, new_bytes: int) -> None:
         """Grow the arrays so that ``new_forms`` more forms of ``new_bytes`` fit."""
         forms = self.n_forms + new_forms
-        if 2 * forms > len(self.table):  # keep the table at most half full
-            self.table = np.full(1 << (2 * forms).bit_length(), _EMPTY, dtype=np.int32)
+        if 4 * forms > len(self.table):  # keep the table at most half full
+            self.table = np.full(2 << (2 * forms).bit_length(), _EMPTY, dtype=np.int64)
             _rehash(self.table, self.arena, self.ends, self.n_forms)
         if forms + 1 > len(self.ends):
             self.ends = np.concatenate([self.ends, np.zeros(forms + 1, dtype=np.int64)])
@@ -202,4 +223,4 @@ def warm_up() -> None:
     once, rather than in each of them."""
     forms = CompiledFormIds(Tokenizer(AnalyzerConfig()))
     forms.number(["Warm up, café"])
-    _rehash(np.full(4, _EMPTY, dtype=np.int32), forms.arena, forms.ends, 0)
+    _rehash(np.full(8, _EMPTY, dtype=np.int64), forms.arena, forms.ends, 0)
