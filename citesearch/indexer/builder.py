@@ -20,12 +20,11 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import chain, compress, islice
-from multiprocessing.pool import AsyncResult
 
 import numpy as np
 
@@ -237,16 +236,19 @@ def _analyzed(
     # Batches are read and submitted from this thread (so that an error in the input
     # surfaces here), with a few in flight per worker to keep them busy.
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_analysis, initargs=init) as pool:
-        in_flight: deque[tuple[Batch, AsyncResult]] = deque()
+    # Not multiprocessing.Pool: its worker-handling thread waits on the results pipe
+    # too, and spins while a result sits there unread (1.5 s of the parent's CPU and
+    # GIL at 1M passages).
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_analysis, initargs=init) as pool:
+        in_flight: deque[tuple[Batch, Future]] = deque()
         for batch in chunks:
-            in_flight.append((batch, pool.apply_async(_analyze, (_work(batch),))))
+            in_flight.append((batch, pool.submit(_analyze, _work(batch))))
             if len(in_flight) > 2 * workers:
                 done, result = in_flight.popleft()
-                yield done, result.get()
+                yield done, result.result()
         while in_flight:
             done, result = in_flight.popleft()
-            yield done, result.get()
+            yield done, result.result()
 
 
 @contextmanager
