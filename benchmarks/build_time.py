@@ -1,11 +1,13 @@
 """One index build with the builder's phase log, wall time and CPU time per process.
 
 Usage:
-    python benchmarks/build_time.py CORPUS.jsonl [--index DIR] [--workers N]
+    python benchmarks/build_time.py CORPUS.jsonl [--index DIR] [--workers N] [--threads]
 
 Prints the debug log of ``citesearch.indexer.builder`` (seconds since the start at the
 end of reading, counting, writing and committing), then the wall time, the CPU time of
-this (the parent) process, of its main thread, and of the worker processes. Runs on this machine vary by
+this (the parent) process, of its main thread, and of the worker processes; with
+``--threads``, the CPU of each of the parent's threads (read from ``/proc`` every 0.1 s,
+Linux only), which is how the GIL's contenders show up. Runs on this machine vary by
 ±1–2 s at 1M passages; compare several runs.
 """
 
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import shutil
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from citesearch.corpus import load_documents
@@ -28,12 +33,32 @@ def cpu(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
+def watch_threads(seen: dict[int, tuple[str, float]]) -> None:
+    """Keep ``seen`` (thread id → name, CPU seconds) up to date for this process's threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    while True:
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:  # the thread ended
+                continue
+            name = names.get(int(tid)) or seen.get(int(tid), (tid, 0))[0]
+            seen[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+        time.sleep(0.1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--index", type=Path, default=None, help="where to build (default: a temporary folder, removed)")
     ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--threads", action="store_true", help="also print the CPU of each of the parent's threads")
     args = ap.parse_args()
+    seen: dict[int, tuple[str, float]] = {}
+    if args.threads:
+        threading.Thread(target=watch_threads, args=(seen,), name="watcher", daemon=True).start()
     logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)7.0f ms  %(message)s")
     logging.getLogger("citesearch.indexer.builder").setLevel(logging.DEBUG)
     target = args.index or Path(tempfile.mkdtemp()) / "index"
@@ -45,6 +70,11 @@ def main() -> None:
         f"wall {wall:.1f} s; CPU: parent {cpu(resource.RUSAGE_SELF):.1f} s (its main thread {main_thread:.1f} s), "
         f"workers {cpu(resource.RUSAGE_CHILDREN):.1f} s"
     )
+    if args.threads:
+        by_name: Counter[str] = Counter()
+        for name, seconds in seen.values():
+            by_name[name.rsplit("_", 1)[0]] += seconds  # executor threads end in _0, _1…
+        print("parent threads, CPU s: " + ", ".join(f"{name} {s:.2f}" for name, s in by_name.most_common()))
     if args.index is None:
         shutil.rmtree(target.parent)
 

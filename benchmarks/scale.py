@@ -154,14 +154,14 @@ def child_bm25s(d: Path, work: Path) -> dict:
     return {"build": build, "size": dir_mb(work / "bm25s-index"), "lat": lat, "batch_qps": len(lat) / sum(lat), "rss": rss_peak_mb()}
 
 
-def child_tantivy(d: Path, work: Path) -> dict:
+def tantivy_build(texts: list[str], path: Path):
+    """A tantivy index of ``texts`` at ``path`` (one indexing thread, as the anchors'
+    figures), and the seconds it took: the texts are in memory, not timed."""
     import tantivy
 
-    texts, queries = load(d)
     t = time.perf_counter()
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("body", stored=False, tokenizer_name="en_stem")
-    path = work / "tantivy-index"
     path.mkdir()
     idx = tantivy.Index(sb.build(), path=str(path))
     w = idx.writer(heap_size=1_000_000_000, num_threads=1)
@@ -170,7 +170,13 @@ def child_tantivy(d: Path, work: Path) -> dict:
     w.commit()
     w.wait_merging_threads()
     idx.reload()
-    build = time.perf_counter() - t
+    return idx, time.perf_counter() - t
+
+
+def child_tantivy(d: Path, work: Path) -> dict:
+    texts, queries = load(d)
+    path = work / "tantivy-index"
+    idx, build = tantivy_build(texts, path)
     del texts
     s = idx.searcher()
     lat = latencies(lambda q: s.search(idx.parse_query(re.sub(r"[^\w\s]", " ", q), ["body"]), 10), queries)
