@@ -170,7 +170,8 @@ def index(paths, index_dir, include, exclude, passage_words, overlap, stemmer, s
     for line in report.errors:
         click.echo(f"Error: {line}", err=True)
     click.echo(
-        f"Indexed {summary.sources:,} documents into {summary.passages:,} passages, "
+        f"Indexed {summary.sources:,} document{'' if summary.sources == 1 else 's'} into "
+        f"{summary.passages:,} passage{'' if summary.passages == 1 else 's'}, "
         f"{summary.terms:,} terms in {time.perf_counter() - started:.1f} s → {target}",
         err=True,
     )

@@ -193,6 +193,22 @@ def test_nothing_readable_in_a_build_raises_the_readers_error(tmp_path):
         build_index(load_documents([tmp_path]), tmp_path / "index", workers=2)
 
 
+def test_a_stemmer_that_fails_to_load_fails_the_build_once(tmp_path, monkeypatch, capsys):
+    """The stemmer loads on a thread; its error comes out of build_index, not as a
+    thread's traceback, and the target is left alone."""
+    from citesearch.indexer import analysis
+
+    def broken(name):
+        raise RuntimeError("no stemmer here")
+
+    monkeypatch.setattr(analysis, "make_stemmer", broken)
+    (tmp_path / "c.jsonl").write_text('{"_id": "a", "text": "some words"}\n')
+    with pytest.raises(RuntimeError, match="no stemmer here"):
+        build_index(load_documents([tmp_path]), tmp_path / "index", workers=2)
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "index").exists()
+
+
 def test_the_stop_word_list_is_scikit_learns():
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 

@@ -306,6 +306,7 @@ class JsonlLines:
 
     @property
     def size(self) -> int:
+        """Bytes of the lines."""
         return sum(map(len, self.lines))
 
 
@@ -315,8 +316,9 @@ Batch = list[Document] | JsonlLines
 class DocumentReader:
     """The documents of ``files``, each id once (later duplicates are skipped), read in
     batches: :meth:`batches` reads the files; JSONL lines come unparsed, for whoever
-    analyzes the batch to parse (:meth:`JsonlLines.documents`, with a report of its
-    own), then to :meth:`merge` that report and :meth:`admit` each document."""
+    analyzes the batch to parse (:meth:`JsonlLines.records`, with a report of its own),
+    then to :meth:`merge` that report and :meth:`admit` each document. Iterating it
+    yields the documents, parsed here."""
 
     def __init__(
         self, files: Iterable[InputFile], report: LoadReport, on_file: Callable[[InputFile], None] | None = None

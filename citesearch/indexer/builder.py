@@ -284,6 +284,14 @@ def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tu
     return counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data
 
 
+def _load_stemmer(mapper: TermMapper) -> None:
+    """Make ``mapper``'s stemmer (NLTK's import), on a thread of its own."""
+    try:
+        mapper.stemmer  # noqa: B018 - made and kept on first use
+    except Exception:  # noqa: BLE001, S110 - raised again where the stemmer is first used, in the main thread
+        pass
+
+
 def _map_terms(chunks: list[_Chunk], mapper: TermMapper, id_maps: dict[int, np.ndarray], token_parts: list[np.ndarray]) -> None:
     """Turn the workers' form ids of ``chunks`` into global term ids (appended to
     ``token_parts``; the tokens hold no stop words), stemming forms no worker brought
@@ -377,7 +385,7 @@ def build_index(
             if stemmer is None:
                 # The workers are forked (they need no stemmer): make it on a thread,
                 # so that importing NLTK (~1.5 s) overlaps their work.
-                stemmer = threading.Thread(target=lambda: mapper.stemmer, name="citesearch-stemmer", daemon=True)
+                stemmer = threading.Thread(target=_load_stemmer, args=(mapper,), name="citesearch-stemmer", daemon=True)
                 stemmer.start()
             if chunk.sources is None:
                 sources = [_source_row(d.id, d.path, d.title, d.text, d.metadata) for d in batch]
