@@ -189,3 +189,23 @@ def test_batch_compiles_when_the_rankings_pay_for_it(built, monkeypatch):
     assert loads == []  # one ranking a query: 40 x 3000 is under the threshold
     list(batch.run_queries(built, numbered, batch.BatchOptions(), workers=1))
     assert loads == [1]  # hybrid, the default, ranks twice
+
+
+@pytest.mark.parametrize("kind", ["bm25", "tfidf"])
+def test_the_compiled_bound_is_the_sampled_one(built, kind):
+    """The compiled path's θ (``Scorer._bound``) is ``_sample``'s, to the bit: for
+    Python-number and numpy float64 (RM3) weights, k below and past the sample."""
+    positive = 0
+    with Index.open(built, compiled=True) as index:
+        scorer = index.scorer
+        for text in queries():
+            counts = counts_of(index, text)
+            for weights in (counts, {t: np.float64(c) * 0.7 for t, c in counts.items()}):
+                coefficients = scorer.coefficients(kind, weights)
+                for k in (1, 10, 100, 1000, 3000):
+                    bound = scorer._bound(kind, coefficients, k)
+                    assert bound == scorer._sample(kind, coefficients, k)[0]
+                    positive += bound > 0
+        acc, _ = scorer._buffers()
+        assert not acc.any()  # left zeroed
+    assert positive > 150  # not only the trivial 0 (deep k outruns a short sample)

@@ -126,6 +126,61 @@ def top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, m
     return hr[:size].copy(), hs[:size].copy()
 
 
+@numba.njit(cache=True, nogil=True)
+def sampled_bound(indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, sample_size, k, acc):  # pragma: no cover - compiled
+    """θ of :meth:`Scorer._sample <citesearch.search.ranking.Scorer._sample>`, the same
+    value: the k-th best score of the passages counting only each term's sampled
+    postings (its ``sample_size`` heaviest, by ``prefixes``, or all of a short list), in
+    query-term order; 0 if fewer than k passages score. ``acc`` is a zeroed
+    passage-long buffer, left zeroed."""
+    m = len(terms)
+    total = 0
+    for i in range(m):
+        t = terms[i]
+        a, b = prefix_ptr[t], prefix_ptr[t + 1]
+        total += min(b - a, sample_size) if b > a else indptr[t + 1] - indptr[t]
+    rows = np.empty(total, np.int64)
+    n = 0
+    for i in range(m):
+        t = terms[i]
+        start = indptr[t]
+        a, b = prefix_ptr[t], prefix_ptr[t + 1]
+        count = min(b - a, sample_size) if b > a else indptr[t + 1] - start
+        for j in range(count):
+            p = start + prefixes[a + j] if b > a else start + j
+            r = np.int64(postings[p])
+            if narrow[i]:
+                acc[r] += np.float32(coefs[i]) * data[p]
+            else:
+                acc[r] += coefs[i] * data[p]
+            rows[n] = r
+            n += 1
+    values = np.empty(n)
+    above = 0
+    for j in range(n):  # each passage once; its repeats read as 0
+        values[j] = acc[rows[j]]
+        acc[rows[j]] = 0.0
+        if values[j] > 0.0:
+            above += 1
+    if above < k:
+        return 0.0
+    return -np.partition(-values[values > 0.0], k - 1)[k - 1]
+
+
+def _query(coefficients: dict[int, float], data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernels' view of a query: its terms, coefficients and ``narrow`` flags."""
+    terms = np.fromiter(coefficients, dtype=np.int64, count=len(coefficients))
+    coefs = np.empty(len(terms))
+    narrow = np.empty(len(terms), dtype=np.bool_)
+    for i, c in enumerate(coefficients.values()):
+        # A Python number times a float32 array is a float32 product; a numpy float64
+        # (RM3's weights) makes it float64. The product of two float32 values is exact
+        # in float64, so rounding it to float32 gives numpy's float32 product.
+        narrow[i] = np.result_type(c, data.dtype) == data.dtype
+        coefs[i] = np.float32(c) if narrow[i] else c
+    return terms, coefs, narrow
+
+
 class Blocks:
     """The scratch buffers of :func:`top_k` (one set per Scorer: not thread-safe)."""
 
@@ -139,16 +194,16 @@ class Blocks:
         k = min(k, n_rows)
         if k < 1 or not coefficients:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        terms = np.fromiter(coefficients, dtype=np.int64, count=len(coefficients))
-        coefs = np.empty(len(terms))
-        narrow = np.empty(len(terms), dtype=np.bool_)
-        for i, c in enumerate(coefficients.values()):
-            # A Python number times a float32 array is a float32 product; a numpy float64
-            # (RM3's weights) makes it float64. The product of two float32 values is exact
-            # in float64, so rounding it to float32 gives numpy's float32 product.
-            narrow[i] = np.result_type(c, data.dtype) == data.dtype
-            coefs[i] = np.float32(c) if narrow[i] else c
+        terms, coefs, narrow = _query(coefficients, data)
         return top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, self.acc, self.mark, self.touched)
+
+    @staticmethod
+    def bound(indptr, postings, data, prefixes, prefix_ptr, coefficients: dict[int, float], k: int, acc) -> float:
+        """θ, as :func:`sampled_bound` (``acc``: a zeroed passage-long float64 buffer)."""
+        if k < 1 or not coefficients:
+            return 0.0
+        terms, coefs, narrow = _query(coefficients, data)
+        return float(sampled_bound(indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, max(4 * k, 64), k, acc))
 
 
 def warm_up() -> None:
@@ -158,3 +213,6 @@ def warm_up() -> None:
         a.flags.writeable = False  # the index's arrays are read-only maps
         ro.append(a)
     Blocks().top(*ro, {0: 1}, 1, 2)
+    ro_ptr = np.zeros(2, np.int64)
+    ro_ptr.flags.writeable = False
+    Blocks.bound(*ro, np.zeros(0, np.int32), ro_ptr, {0: 1}, 1, np.zeros(2))
