@@ -317,7 +317,8 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
             bar.update(1)
             yield lines
     seconds = time.perf_counter() - started
-    click.echo(f"{len(queries):,} queries in {seconds:.1f} s ({len(queries) / max(seconds, 1e-9):,.0f} q/s)", err=True)
+    n = len(queries)
+    click.echo(f"{n:,} quer{'y' if n == 1 else 'ies'} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} q/s)", err=True)
 
 
 @cli.command()
