@@ -26,7 +26,8 @@ from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
 from .search.fusion import FUSERS
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
-from .search.searcher import AGGREGATES, DEFAULT_METHOD, METHODS
+from .indexer.manifest import DEFAULT_METHOD, METHODS
+from .search.searcher import AGGREGATES
 
 VARIANTS = tuple(BM25_VARIANTS)
 FORMATS = tuple(RENDERERS)
@@ -69,7 +70,16 @@ def index_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _index_path(index_dir: str | None) -> str:
-    return index_dir or os.environ.get("CITESEARCH_INDEX") or ".citesearch"
+    from .indexer.storage import default_index_path
+
+    return index_dir or str(default_index_path())
+
+
+def _plural(n: int, word: str) -> str:
+    """``1 source``, ``2 sources``, ``1,000 queries``."""
+    if n == 1:
+        return f"1 {word}"
+    return f"{n:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
 
 
 class _NoBar:
@@ -242,17 +252,30 @@ def info(index_dir, as_json, verify) -> None:
     reader = IndexReader(_index_path(index_dir))
     m = reader.manifest
     if as_json:
-        click.echo(json.dumps(m, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(m.to_dict(), indent=2, ensure_ascii=False))
     else:
-        c, a, p, bm, tf = m["counts"], m["analyzer"], m["passages"], m["bm25"], m["tfidf"]
-        size = sum(f["bytes"] for f in m["files"].values())
-        click.echo(f"Index      {reader.path}  (format {m['format_version']}, {m['created_by']}, {m['created']})")
-        click.echo(f"Contents   {c['sources']:,} sources, {c['passages']:,} passages, {c['terms']:,} terms, {c['postings']:,} postings, {size / 1e6:.1f} MB")
-        click.echo(f"Analysis   tokens {a['token_pattern']}, stop words {a['stopwords']}, stemmer {a['stemmer']}, accents {'folded' if a['strip_accents'] else 'kept'}")
-        click.echo(f"Passages   about {p['words']} words, overlap {p['overlap']} sentence(s), average {bm['avg_passage_length']:.1f} terms")
-        click.echo(f"BM25       {bm['variant']} k1={bm['k1']} b={bm['b']}" + (f" delta={bm['delta']}" if bm["delta"] else ""))
-        click.echo(f"TF-IDF     sublinear tf {'on' if tf['sublinear_tf'] else 'off'}, smooth idf {'on' if tf['smooth_idf'] else 'off'}, l2 norm")
-        click.echo(f"Search     default method {m['search']['method']}")
+        c, a, bm = m.counts, m.analyzer, m.bm25
+        size = sum(f.bytes for f in m.files.values())
+        click.echo(f"Index      {reader.path}  (format {m.format_version}, {m.created_by}, {m.created})")
+        click.echo(
+            f"Contents   {_plural(c.sources, 'source')}, {_plural(c.passages, 'passage')}, {_plural(c.terms, 'term')}, "
+            f"{_plural(c.postings, 'posting')}, {size / 1e6:.1f} MB"
+        )
+        click.echo(
+            f"Analysis   tokens {a.token_pattern}, stop words {a.stopwords}, stemmer {a.stemmer}, "
+            f"accents {'folded' if a.strip_accents else 'kept'}"
+        )
+        click.echo(
+            f"Passages   about {m.passage_words} words, overlap {m.passage_overlap} sentence(s), "
+            f"average {m.avg_passage_length:.1f} terms"
+        )
+        delta = f" delta={bm.effective_delta}" if bm.effective_delta else ""
+        click.echo(f"BM25       {bm.variant} k1={bm.k1} b={bm.b}{delta}")
+        click.echo(
+            f"TF-IDF     sublinear tf {'on' if m.tfidf.sublinear_tf else 'off'}, "
+            f"smooth idf {'on' if m.tfidf.smooth_idf else 'off'}, l2 norm"
+        )
+        click.echo(f"Search     default method {m.method}")
     if verify:
         bad = reader.verify()
         if bad:

@@ -19,7 +19,7 @@ from citesearch.errors import CorpusError, IndexNotFound, IndexVersionError, NoI
 from citesearch.indexer import builder
 from citesearch.indexer.analysis import AnalyzerConfig, Tokenizer
 from citesearch.indexer.builder import build_index
-from citesearch.indexer.storage import FORMAT_VERSION
+from citesearch.indexer.manifest import FORMAT_VERSION
 from citesearch.search.citations import number_sources
 from citesearch.search.fusion import linear, rrf
 from citesearch.search.query import parse_query

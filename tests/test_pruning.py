@@ -68,7 +68,7 @@ def counts_of(index: Index, text: str) -> dict[int, float]:
 
 def test_lists_are_longer_than_the_prefix(index):
     df = np.diff(index.reader.indptr)
-    prefix = index.manifest["search"]["impact_prefix"]
+    prefix = index.manifest.impact_prefix
     if prefix < 1024:
         assert (df > prefix).sum() > 50
         assert len(index.reader["bm25_impacts"]) == prefix * (df > prefix).sum()

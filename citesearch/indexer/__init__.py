@@ -6,7 +6,8 @@ functions that build an index.
 
 from .analysis import AnalyzerConfig, Tokenizer
 from .bm25 import BM25_VARIANTS, BM25Params
-from .storage import FORMAT_VERSION, IndexReader, read_manifest
+from .manifest import FORMAT_VERSION, Manifest, read_manifest
+from .storage import IndexReader
 from .tfidf import TfidfParams
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "AnalyzerConfig",
     "BM25Params",
     "IndexReader",
+    "Manifest",
     "TfidfParams",
     "Tokenizer",
     "read_manifest",

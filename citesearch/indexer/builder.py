@@ -37,6 +37,7 @@ from . import bm25, tfidf
 from .analysis import AnalyzerConfig, TermMapper
 from .impacts import PREFIX, impact_prefixes
 from .numbering import FormIds
+from .manifest import DEFAULT_METHOD, Counts, Manifest
 from .storage import IndexWriter, writing
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ _BLOCK = 1 << 20  # postings weighed at a time
 _NO_IDS = np.zeros(0, dtype=np.int32)
 # From this much text on, forms are numbered by compiled code, which takes ~0.7 s to load.
 COMPILED_FROM = 16_000_000
-DEFAULT_METHOD = "hybrid"  # the search package's default; kept here so indexer never imports search
 
 
 @dataclass(frozen=True)
@@ -459,23 +459,21 @@ def build_index(
         log.debug("arrays and vocabulary written: %.1f s", time.perf_counter() - started)
         seconds = time.perf_counter() - started
         writer.commit(
-            {
-                "created_by": f"citesearch {__version__}",
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "analyzer": {**settings.analyzer.to_dict(), "stopword_list": sorted(mapper.stopwords)},
-                "passages": {"words": settings.passage_words, "overlap": settings.passage_overlap},
-                "bm25": {**settings.bm25.to_dict(), "avg_passage_length": avgdl},
-                "tfidf": settings.tfidf.to_dict(),
-                "search": {"method": method, "impact_prefix": settings.impact_prefix},
-                "counts": {
-                    "sources": n_sources,
-                    "passages": n_passages,
-                    "terms": n_terms,
-                    "postings": int(len(tf)),
-                    "tokens": int(lengths_np.sum()),
-                },
-                "build_seconds": round(seconds, 3),
-            }
+            Manifest(
+                analyzer=settings.analyzer,
+                stopwords=frozenset(mapper.stopwords),
+                passage_words=settings.passage_words,
+                passage_overlap=settings.passage_overlap,
+                bm25=settings.bm25,
+                avg_passage_length=avgdl,
+                tfidf=settings.tfidf,
+                method=method,
+                impact_prefix=settings.impact_prefix,
+                counts=Counts(n_sources, n_passages, n_terms, int(len(tf)), int(lengths_np.sum())),
+                created_by=f"citesearch {__version__}",
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                build_seconds=round(seconds, 3),
+            )
         )
     log.debug("committed: %.1f s", time.perf_counter() - started)
     return BuildSummary(n_sources, n_passages, n_terms, int(len(tf)), seconds)

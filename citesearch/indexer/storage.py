@@ -24,7 +24,6 @@ build leaves the previous index as it was.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
@@ -34,16 +33,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ..errors import CitesearchError, IndexCorrupt, IndexNotFound, IndexVersionError
+from ..errors import CitesearchError, IndexCorrupt
+from .manifest import MANIFEST, FileEntry, Manifest, read_manifest, write_manifest
 
-FORMAT = "citesearch-index"
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (2, 3)  # 3 may leave a title out (NULL) when it is the whole text
-MANIFEST = "manifest.json"
+DEFAULT_INDEX_DIR = ".citesearch"
 STORE = "store.sqlite"
 ARRAYS = (
     "postings_indptr",
@@ -177,16 +173,13 @@ class IndexWriter:
             raise ValueError(f"unknown index array {name!r}")
         np.save(self.tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
-    def commit(self, manifest: dict[str, Any]) -> Path:
+    def commit(self, manifest: Manifest) -> Path:
         self._finish_store()
         files = sorted(p.name for p in self.tmp.iterdir())
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of the GIL
             digests = pool.map(_sha256, [self.tmp / name for name in files])
-            checksums = {name: {"bytes": (self.tmp / name).stat().st_size, "sha256": d} for name, d in zip(files, digests)}
-        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": checksums}
-        with open(self.tmp / MANIFEST, "w") as f:
-            json.dump(manifest, f, indent=2, ensure_ascii=False)
-            f.write("\n")
+            checksums = {name: FileEntry((self.tmp / name).stat().st_size, d) for name, d in zip(files, digests)}
+        write_manifest(self.tmp, manifest.with_files(checksums))
         old = None
         if self.target.exists():
             old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
@@ -227,22 +220,9 @@ def writing(target: str | os.PathLike[str]) -> Iterator[IndexWriter]:
         raise
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(path)
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise IndexNotFound(f"no citesearch index at {path}")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"{manifest_path}: unreadable manifest ({exc})") from None
-    if manifest.get("format") != FORMAT:
-        raise IndexCorrupt(f"{manifest_path}: not a citesearch manifest")
-    version = manifest.get("format_version")
-    if version not in READABLE_VERSIONS:
-        readable = " and ".join(map(str, READABLE_VERSIONS))
-        raise IndexVersionError(f"index at {path} has format version {version}; this citesearch reads versions {readable}")
-    return manifest
+def default_index_path() -> Path:
+    """``$CITESEARCH_INDEX``, else ``./.citesearch``."""
+    return Path(os.environ.get("CITESEARCH_INDEX") or DEFAULT_INDEX_DIR)
 
 
 class IndexReader:
@@ -267,8 +247,8 @@ class IndexReader:
             raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
         self.indptr = self.arrays["postings_indptr"]
         self.postings = self.arrays["postings_passages"]
-        self.n_passages = int(self.manifest["counts"]["passages"])
-        self.stopwords = frozenset(self.manifest["analyzer"].get("stopword_list", ()))
+        self.n_passages = self.manifest.counts.passages
+        self.stopwords = self.manifest.stopwords
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -279,9 +259,9 @@ class IndexReader:
     def verify(self) -> list[str]:
         """Names of files whose checksum no longer matches the manifest."""
         bad = []
-        for name, meta in self.manifest.get("files", {}).items():
+        for name, meta in self.manifest.files.items():
             p = self.path / name
-            if not p.is_file() or _sha256(p) != meta["sha256"]:
+            if not p.is_file() or _sha256(p) != meta.sha256:
                 bad.append(name)
         return bad
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from ..errors import CitesearchError
 from ..evaluation.trec import trec_lines
 from ..indexer.bm25 import BM25Params
-from ..indexer.storage import read_manifest
+from ..indexer.manifest import read_manifest
 from .expansion import RM3
 from .query import parse_query, plain_query
-from .searcher import DEFAULT_FUSION, Index, default_method
+from .searcher import DEFAULT_FUSION, Index
 
 RUN_FORMATS = ("trec", "jsonl", "tsv")
 LEVELS = ("document", "passage")
@@ -113,8 +113,8 @@ def run_queries(
     chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
     if compiled is None:
         manifest = read_manifest(index_path)
-        rankings = (2 if (opts.method or default_method(manifest)) == "hybrid" else 1) + (opts.expand is not None)
-        compiled = worth_compiling(len(queries) * rankings, manifest["counts"]["passages"])
+        rankings = (2 if (opts.method or manifest.method) == "hybrid" else 1) + (opts.expand is not None)
+        compiled = worth_compiling(len(queries) * rankings, manifest.counts.passages)
     # Loaded here, once, so that the forked workers share it; if numba cannot load,
     # rank with numpy, which returns the same.
     compiled = compiled and _load_compiled()

@@ -43,9 +43,9 @@ class Scorer:
         self.reader = reader
         m = reader.manifest
         self.n = reader.n_passages
-        self.index_bm25 = bm25.BM25Params(m["bm25"]["variant"], m["bm25"]["k1"], m["bm25"]["b"], m["bm25"]["delta"])
-        self.avgdl = float(m["bm25"]["avg_passage_length"])
-        self.tfidf_params = tfidf.TfidfParams(m["tfidf"]["sublinear_tf"], m["tfidf"]["smooth_idf"])
+        self.index_bm25 = m.bm25
+        self.avgdl = m.avg_passage_length
+        self.tfidf_params = m.tfidf
         self._idf: dict[bm25.BM25Params, np.ndarray] = {}
         self._acc: np.ndarray | None = None
         self._mark: np.ndarray | None = None

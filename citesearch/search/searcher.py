@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import QuerySyntaxError
 from ..indexer import bm25
-from ..indexer.analysis import AnalyzerConfig, Tokenizer, make_query_stemmer
-from ..indexer.storage import IndexReader
+from ..indexer.analysis import Tokenizer, make_query_stemmer
+from ..indexer.manifest import DEFAULT_METHOD, METHODS
+from ..indexer.storage import IndexReader, default_index_path
 from .citations import number_sources
 from .expansion import RM3, rm3_query
 from .fusion import FUSERS, RRF_DEPTH, rrf_ranked
@@ -26,16 +26,8 @@ from .ranking import Scorer, top_indices
 from .results import PassageRef, Result, SearchResults, SourceRef, TermContribution
 from .snippets import make_snippet
 
-METHODS = ("bm25", "tfidf", "hybrid")
-DEFAULT_METHOD = "hybrid"
 AGGREGATES = ("max", "sum", "mean")
 DEFAULT_FUSION = "rrf"
-DEFAULT_INDEX_DIR = ".citesearch"
-
-
-def default_index_path() -> Path:
-    """``$CITESEARCH_INDEX``, else ``./.citesearch``."""
-    return Path(os.environ.get("CITESEARCH_INDEX") or DEFAULT_INDEX_DIR)
 
 
 class Ranking:
@@ -60,22 +52,16 @@ class Ranking:
         return self.rows[idx], self.scores[idx]
 
 
-def default_method(manifest: dict) -> str:
-    """The ranking method an index was built to be searched with."""
-    return manifest.get("search", {}).get("method", DEFAULT_METHOD)
-
-
 class Index:
     """A citesearch index folder, opened for searching (memory-mapped, read-only)."""
 
     def __init__(self, reader: IndexReader, compiled: bool = False):
         self.reader = reader
         self.manifest = reader.manifest
-        config = {k: v for k, v in self.manifest["analyzer"].items() if k != "stopword_list"}
-        self.tokenizer = Tokenizer(AnalyzerConfig(**config))
+        self.tokenizer = Tokenizer(self.manifest.analyzer)
         self._query_stem: Callable[[str], str] | None = None
         self.scorer = Scorer(reader, compiled)
-        self.default_method = default_method(self.manifest)
+        self.default_method = self.manifest.method
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, compiled: bool = False) -> Index:
@@ -174,7 +160,7 @@ class Index:
         """``rows`` narrowed by the query's source/title filters, exclusions and phrases."""
         allowed = self._source_rows(parsed)
         if allowed is not None:
-            source_ok = np.zeros(int(self.manifest["counts"]["sources"]), dtype=bool)
+            source_ok = np.zeros(self.manifest.counts.sources, dtype=bool)
             source_ok[allowed] = True
             rows = rows[source_ok[self.reader["passage_source"][rows]]]
         for text in parsed.excluded:

@@ -1,0 +1,154 @@
+"""The index manifest: one typed record, read and written only here.
+
+``manifest.json`` holds the format version, the settings an index was built with (and
+that the query path must reuse: analysis, passages, BM25, TF-IDF, the default search
+method), its counts and each file's checksum. On disk it is plain JSON, laid out as
+:meth:`Manifest.to_dict` writes it; :func:`read_manifest` is the one way in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import IndexCorrupt, IndexNotFound, IndexVersionError
+from .analysis import AnalyzerConfig
+from .bm25 import BM25Params
+from .tfidf import TfidfParams
+
+FORMAT = "citesearch-index"
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)  # 3 may leave a title out (NULL) when it is the whole text
+MANIFEST = "manifest.json"
+
+METHODS = ("bm25", "tfidf", "hybrid")
+"""Ranking methods an index can be searched with (the search package implements them)."""
+DEFAULT_METHOD = "hybrid"
+
+
+@dataclass(frozen=True)
+class Counts:
+    sources: int
+    passages: int
+    terms: int
+    postings: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file of the index folder as it was written."""
+
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    analyzer: AnalyzerConfig
+    stopwords: frozenset[str]
+    """The stop word list the analyzer dropped (by surface form)."""
+    passage_words: int
+    passage_overlap: int
+    bm25: BM25Params
+    avg_passage_length: float
+    tfidf: TfidfParams
+    method: str
+    """The search method the index was built to be searched with."""
+    impact_prefix: int
+    counts: Counts
+    created_by: str = ""
+    created: str = ""
+    build_seconds: float = 0.0
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def with_files(self, files: dict[str, FileEntry]) -> Manifest:
+        return replace(self, files=files, format_version=FORMAT_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON layout of ``manifest.json``."""
+        return {
+            "format": FORMAT,
+            "format_version": self.format_version,
+            "created_by": self.created_by,
+            "created": self.created,
+            "analyzer": {**self.analyzer.to_dict(), "stopword_list": sorted(self.stopwords)},
+            "passages": {"words": self.passage_words, "overlap": self.passage_overlap},
+            "bm25": {**self.bm25.to_dict(), "avg_passage_length": self.avg_passage_length},
+            "tfidf": self.tfidf.to_dict(),
+            "search": {"method": self.method, "impact_prefix": self.impact_prefix},
+            "counts": {
+                "sources": self.counts.sources,
+                "passages": self.counts.passages,
+                "terms": self.counts.terms,
+                "postings": self.counts.postings,
+                "tokens": self.counts.tokens,
+            },
+            "build_seconds": self.build_seconds,
+            "files": {name: {"bytes": f.bytes, "sha256": f.sha256} for name, f in self.files.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        """The record of a parsed ``manifest.json``; KeyError, TypeError or ValueError
+        when a part is missing or malformed (see :func:`read_manifest`)."""
+        analyzer = dict(data["analyzer"])
+        stopwords = frozenset(analyzer.pop("stopword_list", ()))
+        bm25, search, counts = data["bm25"], data["search"], data["counts"]
+        tfidf = data["tfidf"]
+        method = search.get("method", DEFAULT_METHOD)
+        if method not in METHODS:
+            raise ValueError(f"unknown search method {method!r}")
+        return cls(
+            analyzer=AnalyzerConfig(**analyzer),
+            stopwords=stopwords,
+            passage_words=int(data["passages"]["words"]),
+            passage_overlap=int(data["passages"]["overlap"]),
+            bm25=BM25Params(bm25["variant"], float(bm25["k1"]), float(bm25["b"]), bm25.get("delta")),
+            avg_passage_length=float(bm25["avg_passage_length"]),
+            tfidf=TfidfParams(bool(tfidf["sublinear_tf"]), bool(tfidf["smooth_idf"])),
+            method=method,
+            impact_prefix=int(search["impact_prefix"]),
+            counts=Counts(*(int(counts[k]) for k in ("sources", "passages", "terms", "postings", "tokens"))),
+            created_by=str(data.get("created_by", "")),
+            created=str(data.get("created", "")),
+            build_seconds=float(data.get("build_seconds", 0.0)),
+            files={name: FileEntry(int(f["bytes"]), str(f["sha256"])) for name, f in data.get("files", {}).items()},
+            format_version=int(data["format_version"]),
+        )
+
+
+def write_manifest(folder: str | os.PathLike[str], manifest: Manifest) -> None:
+    with open(Path(folder) / MANIFEST, "w") as f:
+        json.dump(manifest.to_dict(), f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def read_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """The manifest of the index folder ``path``.
+
+    Raises :class:`IndexNotFound` when there is none, :class:`IndexVersionError` for a
+    format this version cannot read, and :class:`IndexCorrupt` when it is not valid."""
+    path = Path(path)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise IndexNotFound(f"no citesearch index at {path}")
+    try:
+        data = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{manifest_path}: unreadable manifest ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise IndexCorrupt(f"{manifest_path}: not a citesearch manifest")
+    version = data.get("format_version")
+    if version not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
+        raise IndexVersionError(f"index at {path} has format version {version}; this citesearch reads versions {readable}")
+    try:
+        return Manifest.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise IndexCorrupt(f"{manifest_path}: malformed manifest ({detail})") from None
