@@ -1,22 +1,36 @@
 """Reading query files for batch runs: plain text, TSV, JSONL (BEIR) and TREC topics.
 
 The format comes from the extension (``.txt``, ``.tsv``, ``.jsonl``, ``.trec``/``.topics``/
-``.xml``) or, failing that, from the content. A malformed line is reported with its line
-number and skipped, unless ``strict``.
+``.xml``) or, failing that, from the content. TREC topics are the classic SGML form
+(``<top><num><title><desc><narr></top>``) or the XML form (``<topics><topic number="1">
+<query><question><narrative></topic>``). A TSV whose first line is a header (``id<TAB>query``)
+has it skipped. ``-`` reads standard input; gzip is recognised by extension or content.
+Binary input is refused, as is more than :data:`MAX_QUERY_BYTES` of (decompressed) text. A
+malformed line is reported with its line number and skipped, unless ``strict``.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
+import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import CitesearchError, CorpusError
 
 QUERY_FORMATS = ("text", "tsv", "jsonl", "trec")
 TOPIC_FIELDS = ("title", "desc", "narr", "all")
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+MAX_QUERY_BYTES = 256 << 20
+"""The most (decompressed) bytes a query file may hold: a gzip bomb is refused, not inflated."""
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF = 8192
 
 
 @dataclass
@@ -27,12 +41,26 @@ class QueryFile:
     errors: list[str] = field(default_factory=list)
 
 
+def looks_binary(data: bytes) -> bool:
+    """Whether the start of a file is binary rather than text: a NUL byte in its first 8 KiB
+    (the corpus loader's test), or more than 30% of it undecodable as UTF-8."""
+    head = data[:_SNIFF]
+    if b"\x00" in head:
+        return True
+    if head.isascii():
+        return False
+    text = head.decode("utf-8", errors="replace")
+    # The sample may end inside a character: do not count that one.
+    bad = text.rstrip("\ufffd").count("\ufffd") if len(data) > _SNIFF else text.count("\ufffd")
+    return bad > 0.3 * max(len(text), 1)
+
+
 def detect_format(path: Path, text: str) -> str:
     name = path.name.lower().removesuffix(".gz")
     ext = os.path.splitext(name)[1]
     by_ext = {".tsv": "tsv", ".jsonl": "jsonl", ".trec": "trec", ".topics": "trec", ".xml": "trec", ".txt": "text"}
     head = next((line for line in text.splitlines() if line.strip()), "")
-    if "<top>" in text[:10000].lower():
+    if _TOPICS_START.search(text[:10000]):
         return "trec"
     if ext in by_ext and ext != ".txt":
         return by_ext[ext]
@@ -43,46 +71,78 @@ def detect_format(path: Path, text: str) -> str:
     return "text"
 
 
+def _read_capped(fh: BinaryIO, display: str, what: str = "") -> bytes:
+    data = fh.read(MAX_QUERY_BYTES + 1)
+    if len(data) > MAX_QUERY_BYTES:
+        raise CorpusError(display, f"more than {MAX_QUERY_BYTES:,} bytes of queries{what}; refused")
+    return data
+
+
+def _read_bytes(path: str | os.PathLike[str], display: str) -> bytes:
+    """The file's bytes, decompressed if gzip, never more than :data:`MAX_QUERY_BYTES`."""
+    import gzip
+    import io
+
+    try:
+        if os.fspath(path) == STDIN:
+            data = _read_capped(sys.stdin.buffer, display)
+        else:
+            with open(path, "rb") as fh:
+                data = _read_capped(fh, display)
+        if data.startswith(_GZIP_MAGIC) or Path(path).name.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                data = _read_capped(gz, display, " once decompressed")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CorpusError(display, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    return data
+
+
 def read_queries(
     path: str | os.PathLike[str], fmt: str | None = None, topic_field: str = "title", strict: bool = False
 ) -> QueryFile:
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-        if p.name.endswith(".gz"):
-            import gzip
-
-            data = gzip.decompress(data)
-    except OSError as exc:
-        raise CitesearchError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    """The queries of a file (or of standard input, if ``path`` is ``-``)."""
+    display = STDIN_NAME if os.fspath(path) == STDIN else str(path)
+    data = _read_bytes(path, display)
+    if looks_binary(data):
+        raise CorpusError(display, "looks like a binary file, not queries (NUL bytes or not UTF-8 text); refused")
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    fmt = fmt or detect_format(p, text)
+    fmt = fmt or detect_format(Path(path), text)
     if fmt not in QUERY_FORMATS:
         raise CitesearchError(f"unknown query format {fmt!r}; choose from {', '.join(QUERY_FORMATS)}")
     out = QueryFile([], fmt)
+    lines: list[int] = []  # each query's line number
 
     def bad(lineno: int, message: str) -> None:
-        err = CorpusError(str(path), message, lineno)
+        err = CorpusError(display, message, lineno)
         if strict:
             raise err
         out.errors.append(str(err))
 
+    def add(lineno: int, qid: str, query: str) -> None:
+        out.queries.append((qid, query))
+        lines.append(lineno)
+
     if fmt == "trec":
-        out.queries = _read_topics(text, topic_field, bad)
+        for lineno, qid, query in _read_topics(text, topic_field, bad):
+            add(lineno, qid, query)
     else:
         n = 0
+        first = True
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             if fmt == "text":
                 n += 1
-                out.queries.append((str(n), line.strip()))
+                add(lineno, str(n), line.strip())
             elif fmt == "tsv":
+                if first and _tsv_header(line):
+                    first = False
+                    continue
                 qid, sep, query = line.partition("\t")
                 if not sep or not qid.strip() or not query.strip():
                     bad(lineno, "expected 'id<TAB>query'; line skipped")
                     continue
-                out.queries.append((qid.strip(), query.strip()))
+                add(lineno, qid.strip(), query.strip())
             else:
                 try:
                     rec = json.loads(line)
@@ -90,25 +150,58 @@ def read_queries(
                 except (json.JSONDecodeError, KeyError, TypeError) as exc:
                     bad(lineno, f'expected {{"_id": ..., "text": ...}} ({type(exc).__name__}); line skipped')
                     continue
-                out.queries.append((qid, query))
-    seen: set[str] = set()
-    for qid, _ in out.queries:
+                add(lineno, qid, query)
+            first = False
+    seen: dict[str, int] = {}
+    for (qid, _), lineno in zip(out.queries, lines):
         if qid in seen:
-            raise CitesearchError(f"{path}: query id {qid!r} appears more than once")
-        seen.add(qid)
+            raise CorpusError(display, f"query id {qid!r} appears more than once (first on line {seen[qid]})", lineno)
+        seen[qid] = lineno
     if not out.queries:
-        raise CitesearchError(f"{path}: no queries found (read as {fmt})")
+        raise CorpusError(display, f"no queries found (read as {fmt})")
     return out
 
 
-_TOP = re.compile(r"<top>(.*?)</top>", re.S | re.I)
-_TAG = re.compile(r"<(num|title|desc|narr)>", re.I)
-_LABEL = re.compile(r"^\s*(Number|Topic|Description|Narrative)\s*:\s*", re.I)
+_ID_WORDS = {"id", "_id", "qid", "query_id", "queryid", "query-id", "topic", "topic_id", "topicid", "num", "number"}
+_TEXT_WORDS = {"query", "text", "query_text", "querytext", "question", "title", "topic", "description", "desc"}
 
 
-def _read_topics(text: str, topic_field: str, bad) -> list[tuple[str, str]]:
+def _tsv_header(line: str) -> bool:
+    """Whether a TSV's first line is a header: an id column name, then text column names."""
+    names = [f.strip().lower() for f in line.split("\t")]
+    return len(names) >= 2 and names[0] in _ID_WORDS and all(n in _TEXT_WORDS for n in names[1:])
+
+
+_TOPICS_START = re.compile(r"<top>|<topic\b", re.IGNORECASE)
+_TOP = re.compile(r"<top>(.*?)</top>", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"<(num|title|desc|narr)>", re.IGNORECASE)
+_LABEL = re.compile(r"^\s*(Number|Topic|Description|Narrative)\s*:\s*", re.IGNORECASE)
+
+# A topic's body stops at </topic>, never running on into the next <topic>.
+_XML_TOPIC = re.compile(r"<topic\b([^>]*?)(/?)>(?:((?:(?!<topic\b).)*?)</topic\s*>)?", re.DOTALL | re.IGNORECASE)
+_XML_NUMBER = re.compile(r"""\b(?:number|id|num)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_XML_FIELD = re.compile(
+    r"<(query|title|question|description|desc|narrative|narr|num|number)\b[^>]*>(.*?)</\1\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
+_XML_SUBTOPIC = re.compile(r"<subtopic\b.*?(?:</subtopic\s*>|/>)", re.DOTALL | re.IGNORECASE)
+_XML_TAGS = re.compile(r"<[^>]*>")
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+# --topic-field → the XML elements that hold it, the first present wins.
+_XML_FIELDS = {"title": ("query", "title"), "desc": ("question", "description", "desc"), "narr": ("narrative", "narr")}
+
+
+def _xml_text(value: str) -> str:
+    value = _CDATA.sub(lambda m: html.escape(m.group(1), quote=False), value)
+    return " ".join(html.unescape(_XML_TAGS.sub(" ", value)).split())
+
+
+def _read_topics(text: str, topic_field: str, bad) -> list[tuple[int, str, str]]:
     if topic_field not in TOPIC_FIELDS:
         raise CitesearchError(f"unknown topic field {topic_field!r}; choose from {', '.join(TOPIC_FIELDS)}")
+    wanted = ("title", "desc", "narr") if topic_field == "all" else (topic_field,)
+    if re.search(r"<topic\b", text, re.IGNORECASE) and not _TOP.search(text):
+        return _read_xml_topics(text, topic_field, wanted, bad)
     queries = []
     for m in _TOP.finditer(text):
         lineno = text.count("\n", 0, m.start()) + 1
@@ -118,10 +211,34 @@ def _read_topics(text: str, topic_field: str, bad) -> list[tuple[str, str]]:
             value = re.sub(r"</\w+>", " ", value)
             fields[name.lower()] = " ".join(_LABEL.sub("", value).split())
         qid = fields.get("num", "")
-        wanted = ("title", "desc", "narr") if topic_field == "all" else (topic_field,)
         query = " ".join(fields.get(f, "") for f in wanted).strip()
         if not qid or not query:
             bad(lineno, f"topic without <num> or without text in its {topic_field} field(s); skipped")
             continue
-        queries.append((qid, query))
+        queries.append((lineno, qid, query))
+    return queries
+
+
+def _read_xml_topics(text: str, topic_field: str, wanted: tuple[str, ...], bad) -> list[tuple[int, str, str]]:
+    """``<topic number="N"><query>…</query><question>…</question><narrative>…</narrative></topic>``."""
+    queries = []
+    for m in _XML_TOPIC.finditer(text):
+        lineno = text.count("\n", 0, m.start()) + 1
+        attrs, empty, body = m.group(1), m.group(2), m.group(3)
+        if body is None and not empty:
+            bad(lineno, "<topic> without </topic>; skipped")
+            continue
+        fields: dict[str, str] = {}
+        for f in _XML_FIELD.finditer(_XML_SUBTOPIC.sub(" ", body or "")):
+            fields.setdefault(f.group(1).lower(), _xml_text(f.group(2)))
+        number = _XML_NUMBER.search(attrs)
+        qid = (number.group(1) or number.group(2) or "").strip() if number else ""
+        qid = qid or fields.get("number") or fields.get("num") or ""
+        query = " ".join(next((fields[e] for e in _XML_FIELDS[w] if fields.get(e)), "") for w in wanted)
+        query = " ".join(query.split())
+        if not qid or not query:
+            names = "/".join(e for w in wanted for e in _XML_FIELDS[w])
+            bad(lineno, f'topic without a number="..." or without text in <{names}> ({topic_field}); skipped')
+            continue
+        queries.append((lineno, html.unescape(qid), query))
     return queries
