@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import gzip
 
+import pytest
+from conftest import SHARED, needs_shared
+
+from citesearch.corpus import load_documents
 from citesearch.corpus.formats import READERS, read_html, read_markdown, read_rst, read_text
 
 # --- plain text -------------------------------------------------------------------------
@@ -184,3 +188,174 @@ def test_html_with_only_dropped_content_has_empty_body():
 @pytest.mark.parametrize("ext", [".html", ".htm"])
 def test_html_extensions_use_the_html_reader(ext):
     assert READERS[ext] is read_html
+
+
+# --- titles of web pages saved as text --------------------------------------------------
+
+IMMUNOTHERAPY = {
+    "can-immunotherapy-cure-advanced-cancer.txt": "Can immunotherapy cure advanced cancer?",
+    "can-immunotherapy-eventually-cure-all-major-types-of-cancer.txt": (
+        "Can immunotherapy eventually cure all major types of cancer?"
+    ),
+    "how-does-immunotherapy-work-for-cancer.txt": "How does immunotherapy work for cancer",
+    "immunotherapy-for-cancer-how-it-works-who-it-helps.txt": (
+        "Immunotherapy for Cancer: How It Works, Who It Helps, and What to Expect"
+    ),
+    "what-is-immunotherapy-for-cancer-a-complete-guide.txt": "What Is Immunotherapy for Cancer? A Complete Guide",
+}
+
+
+@needs_shared
+@pytest.mark.parametrize("name", sorted(IMMUNOTHERAPY))
+def test_saved_web_page_gets_its_heading_not_the_site_menu(name):
+    text = (SHARED / "corpus" / "immunotherapy" / name).read_text(encoding="utf-8")
+    assert read_text(text, name) == (IMMUNOTHERAPY[name], text)
+
+
+@needs_shared
+def test_loading_passes_the_file_name_to_the_title_choice():
+    docs = load_documents([SHARED / "corpus" / "immunotherapy"])
+    assert {d.id: d.title for d in docs} == IMMUNOTHERAPY
+
+
+MENU_PAGE = "WisPaper\nWisPaper\nSearch\nQA\nPricing\n\n{heading}\n\nThe answer, in a sentence or two of body text.\n"
+
+
+def test_leading_menu_lines_are_skipped_for_the_heading():
+    text = MENU_PAGE.format(heading="Do glaciers grow back in winter?")
+    assert read_text(text) == ("Do glaciers grow back in winter?", text)
+
+
+def test_menu_bars_and_a_category_label_are_skipped():
+    text = "Home | Blog | About\nGeology\n\nWhy Iceland has so many volcanoes\n\nIt sits on a ridge, over a hot spot.\n"
+    assert read_text(text, "notes.txt")[0] == "Why Iceland has so many volcanoes"
+
+
+def test_the_line_matching_the_file_name_slug_wins():
+    # Without the name, "Field notes" (the first line that is not menu-like) would be taken.
+    text = "Menu\nField notes\nHow geysers erupt: pressure, heat and water\n\nWater deep underground boils.\n"
+    assert read_text(text)[0] == "Field notes"
+    assert read_text(text, "how-geysers-erupt.txt")[0] == "How geysers erupt: pressure, heat and water"
+    assert read_text(text, "how-geysers-erupt.txt.gz")[0] == "How geysers erupt: pressure, heat and water"
+
+
+def test_a_slug_matching_no_line_leaves_the_first_line_title():
+    text = "Q3 planning\n\nMeeting notes for March: the attendees are listed below.\n"
+    assert read_text(text, "meeting-notes-march.txt")[0] == "Q3 planning"
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Volcanoes of Iceland\n\nIceland sits on the Mid-Atlantic Ridge.\n", "alpha.txt"),
+        ("Volcanoes of Iceland\nA subtitle line\nBody text of the document.\n", "volcanoes.txt"),
+        ("Volcanoes of Iceland\n\nBody.\n", "volcanoes-of-iceland.txt"),
+        ("Geysers\n\nA geyser erupts when underground water boils.\n", "doc.txt"),
+        ("Notes\n\ntext", "NOTES.TXT"),
+    ],
+)
+def test_a_first_line_title_is_kept(text, name):
+    assert read_text(text, name) == (text.split("\n")[0], text)
+
+
+@pytest.mark.parametrize("text", ["Hello world", "Hello", "  One line, with a full stop.  "])
+def test_a_one_line_document_keeps_its_text_as_title(text):
+    assert read_text(text, "note.txt") == (text.strip(), text)
+
+
+def test_a_text_starting_with_body_keeps_its_first_line():
+    text = "WisPaper\nThis page starts with its body text, which is not a heading.\nMore.\n"
+    assert read_text(text, "page.txt")[0] == "WisPaper"
+
+
+def test_markdown_heading_wins_over_menu_lines_and_slug_helps_without_heading():
+    assert read_markdown("Home\nSearch\n\n# The title\n\nBody.\n", "other-words.md")[0] == "The title"
+    text = "Home\nSearch\nRecent posts\nGlacier retreat in 2024\n\nGlaciers shrank again this year.\n"
+    assert read_markdown(text, "glacier-retreat-in-2024.md")[0] == "Glacier retreat in 2024"
+
+
+# --- YAML front matter ------------------------------------------------------------------
+
+
+def _blanked(front: str) -> str:
+    return "".join(c if c in "\r\n" else " " for c in front)
+
+
+@pytest.mark.parametrize("reader, name", [(read_markdown, "post.md"), (read_text, "post.txt")])
+def test_front_matter_title_wins_and_its_text_is_blanked_in_place(reader, name):
+    front = "---\ntitle: Glaciers of the north\ndate: 2024-05-01\ntags:\n  - ice\n---\n"
+    body = "# Another heading\n\nGlaciers retreat as the climate warms.\n"
+    title, text = reader(front + body, name)
+    assert title == "Glaciers of the north"
+    # Offsets and line numbers stay those of the file; the metadata is in no passage.
+    assert text == _blanked(front) + body
+    assert len(text) == len(front + body) and text.count("\n") == (front + body).count("\n")
+    assert text.index("Glaciers retreat") == (front + body).index("Glaciers retreat")
+
+
+@pytest.mark.parametrize(
+    "line, title",
+    [
+        ('title: "Quoted: with a colon"', "Quoted: with a colon"),
+        ("title: 'It''s single-quoted'", "It's single-quoted"),
+        ("title: Plain # and a comment", "Plain"),
+        ("title: >\n  Folded over\n  two lines", "Folded over two lines"),
+        ("Title: Capitalised key", "Capitalised key"),
+    ],
+)
+def test_front_matter_title_forms(line, title):
+    assert read_text(f"---\n{line}\nauthor: me\n---\nFirst line\n", "x.txt")[0] == title
+
+
+def test_front_matter_without_title_is_blanked_and_the_title_chosen_as_usual():
+    front = "---\nauthor: me\n---\n"
+    assert read_markdown(front + "# Heading\n\nBody.\n") == ("Heading", _blanked(front) + "# Heading\n\nBody.\n")
+    assert read_text(front + "Menu\nThe heading\n\nBody text here.\n")[0] == "The heading"
+
+
+def test_front_matter_with_crlf_line_ends():
+    text = "---\r\ntitle: CRLF title\r\n---\r\nBody\r\n"
+    assert read_text(text) == ("CRLF title", _blanked("---\r\ntitle: CRLF title\r\n---\r\n") + "Body\r\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nChapter one\n---\n\nBody.\n",  # dashes around a line: not YAML
+        "---\n\nA rule of dashes, then text.\n",  # never closed
+        "Intro\n---\ntitle: not at the top\n---\n",  # not at the very top
+    ],
+)
+def test_text_that_is_not_front_matter_is_kept(text):
+    assert read_text(text)[1] == text
+    assert read_markdown(text)[1] == text
+
+
+def test_front_matter_is_read_from_files_and_gzipped_files(tmp_path):
+    content = "---\ntitle: From the front matter\n---\nFirst line\n\nBody.\n"
+    (tmp_path / "a.md").write_text(content, encoding="utf-8")
+    (tmp_path / "b.txt.gz").write_bytes(gzip.compress(content.encode()))
+    docs = list(load_documents([tmp_path]))
+    assert [(d.id, d.title) for d in docs] == [("a.md", "From the front matter"), ("b.txt.gz", "From the front matter")]
+    assert all(d.text.endswith("First line\n\nBody.\n") and len(d.text) == len(content) for d in docs)
+
+
+# --- Markdown inline markup in titles ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "heading, title",
+    [
+        ("# The **first** crack", "The first crack"),
+        ("# The __first__ *crack* _here_", "The first crack here"),
+        ("# See [the docs](https://example.org) and ![logo](logo.png)", "See the docs and logo"),
+        ("# A [reference link][ref]", "A reference link"),
+        ("# The `**kwargs` argument", "The **kwargs argument"),
+        ("# Escaped \\*stars\\*", "Escaped *stars*"),
+        ("# ~~Old~~ New <em>title</em>", "Old New title"),
+        ("# snake_case_name and 2 * 3 * 4", "snake_case_name and 2 * 3 * 4"),
+        ("Setext **bold**\n=====", "Setext bold"),
+    ],
+)
+def test_markdown_title_has_no_inline_markup(heading, title):
+    assert read_markdown(heading + "\n\nBody.\n")[0] == title

@@ -1,14 +1,19 @@
 """Turn the bytes of one file into (title, text) by format.
 
 Plain text, Markdown and reStructuredText keep their text as written, so that passage
-offsets point into what the user sees in the file. HTML is rendered to text with its
+offsets point into what the user sees in the file; only YAML front matter (``---`` at the
+very top of a .txt or .md file) is blanked to spaces, line ends kept, so that it is in no
+passage while offsets and line numbers stay true. HTML is rendered to text with its
 paragraph boundaries kept and scripts, styles and navigation dropped.
+
+Titles are decided in one place, :func:`_title`, with the help of the file's name.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 # A line of only punctuation under (or over) a heading line, as in reStructuredText and
 # Markdown setext headings.
@@ -18,11 +23,21 @@ _ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
+# The runs of characters between line ends (as str.splitlines sees them): the non-blank
+# lines, found lazily, so that a title never costs a split of a whole large file.
+_LINE = re.compile(r"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    for m in _LINE.finditer(text):
+        line = m.group().strip()
+        if line:
+            yield line
+
+
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    return next(_lines(text), "")
 
 
 def _heading_by_underline(lines: list[str]) -> str | None:
@@ -33,11 +48,152 @@ def _heading_by_underline(lines: list[str]) -> str | None:
     return None
 
 
-def read_text(text: str) -> tuple[str, str]:
-    return _first_line(text), text
+# --- choosing the title --------------------------------------------------------------------
+#
+# One place decides every title: :func:`_title`. A title the document declares (YAML
+# front matter, an HTML <title>) wins; then a heading its format marks (Markdown, reST);
+# then a line from the head of the text. Web pages saved as text start with menus and
+# labels ("Home", "Search", "Pricing", a category name...) before their heading, so:
+# the head's line that best matches the words of the file name, when the name is a slug
+# of the title ("can-immunotherapy-cure-cancer.txt"); otherwise the first line that is
+# neither menu-like nor body text; otherwise the first line, as written.
+
+_HEAD_LINES = 20  # the head: at most this many non-blank lines, up to the first body line
+_BODY_WORDS = 30  # a line of more words than this is body text, not a heading
+_SLUG_MATCH = 0.5  # the least Dice overlap of a line's words with the slug's words
+# Separators of menu bars and breadcrumbs: "Home | Blog | About", "Health › Cancer › Types".
+_MENU_BAR = re.compile(r"\s[|•·»›>/]\s")
 
 
-def read_markdown(text: str) -> tuple[str, str]:
+def _slug_words(name: str) -> set[str]:
+    """The words of a file name without its extensions: ``a-b_c.txt.gz`` → {a, b, c}."""
+    stem = re.split(r"[\\/]", name)[-1].casefold()
+    stem = stem.removesuffix(".gz")
+    stem = os.path.splitext(stem)[0]
+    return set(_WORDS.findall(stem))
+
+
+def _head(text: str) -> list[str]:
+    """The first non-blank lines, through the first one that reads as body text."""
+    head = []
+    for line in _lines(text):
+        head.append(line)
+        if len(head) >= _HEAD_LINES or _is_body(line):
+            break
+    return head
+
+
+def _is_body(line: str) -> bool:
+    words = len(line.split())
+    return words > _BODY_WORDS or (words > 3 and line.endswith(".") and not line.endswith(".."))
+
+
+def _is_menu(line: str, head: list[str]) -> bool:
+    """A menu item, site name or label: one word, a menu bar (three items or more: a title
+    may say "Title | Site"), or a short line repeated."""
+    words = line.split()
+    return len(words) <= 1 or len(_MENU_BAR.findall(line)) >= 2 or (len(words) <= 3 and head.count(line) > 1)
+
+
+def _by_slug(head: list[str], slug: set[str]) -> str | None:
+    """The earliest of the lines whose words best match the file name's, if one matches well."""
+    if len(slug) < 2:
+        return None
+    best, best_score = None, _SLUG_MATCH
+    for line in head:
+        words = set(_WORDS.findall(line.casefold()))
+        shared = len(words & slug)
+        score = 2 * shared / (len(words) + len(slug))
+        if shared >= 2 and (score > best_score or (best is None and score >= best_score)):
+            best, best_score = line, score
+    return best
+
+
+def _from_head(text: str, name: str) -> str:
+    head = _head(text)
+    if not head:
+        return ""
+    worded = [line for line in head if _WORDS.search(line)]
+    by_slug = _by_slug([line for line in worded if not _is_body(line)], _slug_words(name)) if name else None
+    if by_slug:
+        return by_slug
+    for line in worded:
+        if _is_menu(line, head):
+            continue
+        if _is_body(line):
+            break
+        return line
+    return worded[0] if worded else head[0]
+
+
+def _title(text: str, name: str = "", declared: str | None = None, heading: str | None = None) -> str:
+    """The title of a document: ``declared`` by it, else its format's ``heading``, else a
+    line from the head of ``text`` chosen with the help of the file's ``name``."""
+    return declared or heading or _from_head(text, name)
+
+
+# --- YAML front matter ---------------------------------------------------------------------
+
+# "---" on the first line, "---" (or "...") closing it. Only a block of YAML mappings is
+# front matter: a text that opens with a rule of dashes keeps its first lines.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
+_YAML_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$")
+_YAML_OTHER = re.compile(r"^(?:[ \t]+\S|[ \t]*#|-(?:[ \t]|$))")
+
+
+def _front_matter(text: str) -> tuple[str | None, str]:
+    """The front matter's title (None without one) and ``text`` with its front matter
+    blanked: every character but line ends turned to a space, so offsets and line numbers
+    still point into the file while no passage holds the metadata."""
+    if not text.startswith("---"):
+        return None, text
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return None, text
+    lines = m.group(1).splitlines()
+    if not any(_YAML_KEY.match(line) for line in lines):
+        return None, text
+    if not all(not line.strip() or _YAML_KEY.match(line) or _YAML_OTHER.match(line) for line in lines):
+        return None, text
+    blanked = re.sub(r"[^\r\n]", " ", m.group())
+    return _yaml_title(lines), blanked + text[m.end() :]
+
+
+def _yaml_title(lines: list[str]) -> str | None:
+    """The top-level ``title:`` of a front matter: plain, quoted or a block scalar."""
+    for i, line in enumerate(lines):
+        m = _YAML_KEY.match(line)
+        if not m or m.group(1).lower() != "title":
+            continue
+        value = m.group(2) or ""
+        # Continuation lines: a block scalar (| or >) or a plain value over several lines.
+        more = []
+        for nxt in lines[i + 1 :]:
+            if nxt.strip() and not nxt[:1].isspace():
+                break
+            more.append(nxt.strip())
+        if not value or re.fullmatch(r"[|>][+-]?\d*[+-]?", value):
+            value = " ".join(more)
+        elif value[:1] in "\"'":
+            quote = value[0]
+            end = value.rfind(quote)
+            inner = value[1:end] if end > 0 else value[1:]
+            value = inner.replace("''", "'") if quote == "'" else re.sub(r"\\(.)", r"\1", inner)
+        else:
+            value = " ".join([re.sub(r"\s+#.*$", "", value), *more])
+        return " ".join(value.split()) or None
+    return None
+
+
+# --- readers -------------------------------------------------------------------------------
+
+
+def read_text(text: str, name: str = "") -> tuple[str, str]:
+    declared, text = _front_matter(text)
+    return _title(text, name, declared), text
+
+
+def _markdown_heading(text: str) -> str | None:
     """The first heading, ATX (``# Title``) or setext (underlined), outside code fences."""
     lines = text.splitlines()
     fenced = False
@@ -49,15 +205,52 @@ def read_markdown(text: str) -> tuple[str, str]:
             continue
         m = _ATX.match(line)
         if m:
-            return m.group(1), text
+            return m.group(1)
         below = lines[i + 1] if i + 1 < len(lines) else ""
         if line.strip() and below.strip() and set(below.strip()) <= set("=-") and len(below.strip()) >= 3:
-            return line.strip(), text
-    return _first_line(text), text
+            return line.strip()
+    return None
 
 
-def read_rst(text: str) -> tuple[str, str]:
-    return _heading_by_underline(text.splitlines()) or _first_line(text), text
+# Markdown inline markup, undone in titles: code spans and backslash escapes are set
+# aside first (their text is literal), then images and links keep their text, emphasis
+# and strikethrough their content, and inline HTML tags go.
+_MD_LITERAL = re.compile(r"(`+)(.+?)\1|\\([!-/:-@\[-`{-~])")
+_MD_MARKUP = (
+    (re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])"), r"\1"),
+    (re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+)>"), r"\1"),
+    (re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>"), ""),
+    (re.compile(r"(\*\*|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)"), r"\1"),
+    (re.compile(r"\*(?=[^\s*])(.+?)(?<=[^\s*])\*"), r"\1"),
+    (re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"), r"\1"),
+)
+
+
+def _strip_markdown(title: str) -> str:
+    """``The **first** [crack](x)`` → ``The first crack``."""
+    literals: list[str] = []
+
+    def aside(m: re.Match) -> str:
+        literals.append(m.group(2).strip() if m.group(1) else m.group(3))
+        return f"\x00{len(literals) - 1}\x00"
+
+    title = _MD_LITERAL.sub(aside, title)
+    for pattern, repl in _MD_MARKUP:
+        title = pattern.sub(repl, title)
+    title = re.sub(r"\x00(\d+)\x00", lambda m: literals[int(m.group(1))], title)
+    return " ".join(title.split())
+
+
+def read_markdown(text: str, name: str = "") -> tuple[str, str]:
+    """The front matter's title, else the first heading, else a line from the head."""
+    declared, text = _front_matter(text)
+    heading = _markdown_heading(text) if declared is None else None
+    return _title(text, name, declared, heading and _strip_markdown(heading)), text
+
+
+def read_rst(text: str, name: str = "") -> tuple[str, str]:
+    return _title(text, name, heading=_heading_by_underline(text.splitlines())), text
 
 
 _DROP = ("script", "style", "nav", "noscript", "template", "svg", "iframe", "head")
@@ -71,7 +264,7 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BREAKS = re.compile(r"\s*\n\s*\n\s*")
 
 
-def read_html(text: str) -> tuple[str, str]:
+def read_html(text: str, name: str = "") -> tuple[str, str]:
     from bs4 import BeautifulSoup  # index time only
 
     soup = BeautifulSoup(text, "html.parser")
@@ -97,10 +290,14 @@ def read_html(text: str) -> tuple[str, str]:
         if block.strip():
             paragraphs.append(block.strip())
     body = "\n\n".join(paragraphs)
-    return " ".join(title.split()) or _first_line(body), body
+    return _title(body, name, " ".join(title.split())), body
 
 
-READERS: dict[str, Callable[[str], tuple[str, str]]] = {
+Reader = Callable[[str, str], tuple[str, str]]
+"""``reader(text, name) -> (title, text)``: ``name`` is the file's name, whose words may
+help choose the title."""
+
+READERS: dict[str, Reader] = {
     ".txt": read_text,
     ".text": read_text,
     ".md": read_markdown,

@@ -209,7 +209,7 @@ def read_file(f: InputFile, report: LoadReport) -> Iterator[Document]:
         report.binary.append(f.display)
         return
     text = _decode(data, f, report).removeprefix("\ufeff")
-    title, body = READERS.get(f.suffix, read_text)(text)
+    title, body = READERS.get(f.suffix, read_text)(text, f.path.name)
     if not body.strip():
         report.empty.append(f.display)
         return
