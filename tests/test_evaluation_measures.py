@@ -13,7 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from citesearch.errors import CitesearchError
-from citesearch.evaluation import DEFAULT_MEASURES, MEASURES, Measure, evaluate, parse_measure, read_run, trec_order
+from citesearch.evaluation import (
+    DEFAULT_MEASURES,
+    MEASURES,
+    Measure,
+    check_coverage,
+    evaluate,
+    natural_key,
+    parse_measure,
+    read_run,
+    run_names,
+    trec_order,
+)
+from citesearch.evaluation.measures import NEEDS_CUTOFF, NO_CUTOFF, TREC_EVAL_NAMES
 
 # One query: five retrieved documents, d1 > d2 > ... > d5; d6 is relevant but not retrieved.
 RANKING = ["d1", "d2", "d3", "d4", "d5"]
@@ -49,6 +61,7 @@ def m(text: str, ranking=RANKING, qrels=QRELS, level: int = 1) -> float:
         ("Judged@2", 2 / 2),
         ("Judged@5", 4 / 5),  # d5 has no judgment
         ("Judged@10", 4 / 5),  # over min(k, retrieved)
+        ("Rprec", 2 / 3),  # R = 3: d1, d3 in the top 3
     ],
 )
 def test_measure_by_hand(name, expected):
@@ -159,10 +172,71 @@ def test_parse_measure_needs_cutoff(text):
         parse_measure(text)
 
 
-@pytest.mark.parametrize("text", ["foo", "nDCG@x", "P@", "ERR@10", "P_10", "", "nDCG@10@5", "@10"])
+@pytest.mark.parametrize(
+    "text",
+    ["foo", "nDCG@x", "P@", "ERR@10", "P_x", "", "nDCG@10@5", "@10", "P@_10", "ndcg_cut@10", "map_5", "recip_rank_10",
+     "Rprec@5", "Rprec_5", "nDCG_10", "ndcg_rel", "P__10"],
+)
 def test_parse_measure_unknown(text):
     with pytest.raises(CitesearchError, match="unknown measure"):
         parse_measure(text)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("P_10", Measure("P", 10)),
+        ("P.5", Measure("P", 5)),  # as trec_eval -m spells a parameter
+        ("ndcg_cut_10", Measure("nDCG", 10)),
+        ("ndcg_cut.10", Measure("nDCG", 10)),
+        ("ndcg", Measure("nDCG", None)),
+        ("map", Measure("AP", None)),
+        ("map_cut_10", Measure("AP", 10)),
+        ("recip_rank", Measure("RR", None)),
+        ("recall_100", Measure("R", 100)),
+        ("bpref", Measure("Bpref", None)),
+        ("Rprec", Measure("Rprec", None)),
+        ("rprec", Measure("Rprec", None)),
+        ("success_10", Measure("Success", 10)),
+        (" success_1 ", Measure("Success", 1)),
+    ],
+)
+def test_parse_measure_trec_eval_names(text, expected):
+    assert parse_measure(text) == expected
+
+
+@pytest.mark.parametrize("text,suggestion", [("map_5", "map_cut_5"), ("ndcg_10", "ndcg_cut_10")])
+def test_parse_measure_suggests_the_cut_measure(text, suggestion):
+    with pytest.raises(CitesearchError, match=f"did you mean {suggestion}"):
+        parse_measure(text)
+
+
+@pytest.mark.parametrize("text", ["ndcg_cut", "map_cut", "recall"])
+def test_parse_measure_trec_eval_name_needs_cutoff(text):
+    with pytest.raises(CitesearchError, match=rf"{text} needs a cutoff, e.g. {text}_10"):
+        parse_measure(text)
+
+
+def test_unknown_measure_message_lists_every_registered_name():
+    with pytest.raises(CitesearchError) as info:
+        parse_measure("bogus")
+    message = str(info.value)
+    assert "\n" not in message and "'bogus'" in message
+    for name in MEASURES:
+        shown = name if name in NO_CUTOFF else f"{name}@k" if name in NEEDS_CUTOFF else f"{name}[@k]"
+        assert shown in message, name
+    for name, (_, cutoff) in TREC_EVAL_NAMES.items():
+        assert (f"{name}_k" if cutoff else name) in message, name
+        # and every name listed parses
+        assert parse_measure(f"{name}_10" if cutoff else name).name in MEASURES
+
+
+def test_rprec_takes_no_cutoff_and_level_counts():
+    with pytest.raises(CitesearchError, match="takes no cutoff"):
+        parse_measure("Rprec@10")
+    assert m("Rprec", level=2) == 0.0  # R = 1 (d3), and d1 is first
+    assert m("Rprec", ["d3", "d1"], level=2) == 1.0
+    assert m("Rprec", qrels={"d1": 0}) == 0.0
 
 
 def test_parse_measure_zero_cutoff():
@@ -256,11 +330,100 @@ def test_evaluate_empty_ranking_counts_as_retrieving_nothing():
     assert pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate(run)["q2"]["map"] == 0.0
 
 
+def test_evaluate_orders_queries_naturally():
+    run = {q: {"a": 1.0} for q in ["q10", "q2", "q1", "10", "2"]}
+    qrels = {q: {"a": 1} for q in ["q10", "q2", "q1", "10", "2", "q3"]}
+    e = evaluate(run, qrels, [parse_measure("RR")], complete=True)
+    assert list(e.per_query) == ["2", "10", "q1", "q2", "q3", "q10"]
+
+
+@pytest.mark.parametrize(
+    "ids,expected",
+    [
+        (["q10", "q2", "q1"], ["q1", "q2", "q10"]),
+        (["10", "2", "1", "100"], ["1", "2", "10", "100"]),
+        (["a10b2", "a10b10", "a2b10", "a"], ["a", "a2b10", "a10b2", "a10b10"]),
+        (["q01", "q1", "q001"], ["q001", "q01", "q1"]),  # equal numbers: by the text itself
+        (["b", "A", "a1", "1a"], ["1a", "A", "a1", "b"]),
+    ],
+)
+def test_natural_key(ids, expected):
+    assert sorted(ids, key=natural_key) == expected
+
+
+def test_relabel_renames_measures_everywhere():
+    e = evaluate({"q": {"a": 1.0}}, {"q": {"a": 1}}, [parse_measure("P_1"), parse_measure("map")])
+    r = e.relabel({"P@1": "P_1", "AP": "map"})
+    assert r.metrics == {"P_1": 1.0, "map": 1.0} and r.per_query == {"q": {"P_1": 1.0, "map": 1.0}}
+    assert e.metrics == {"P@1": 1.0, "AP": 1.0}  # the original is unchanged
+
+
+# -- check_coverage ----------------------------------------------------------------------
+
+QRELS_3 = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1}}
+
+
+def test_check_coverage_no_shared_query_is_an_error_naming_both_files():
+    run = {"1": {"a": 1.0}, "2": {"b": 1.0}, "10": {"x": 1.0}, "3": {"y": 1.0}}
+    with pytest.raises(CitesearchError) as info:
+        check_coverage(run, QRELS_3, "runs/bm25.trec", "qrels.txt")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "runs/bm25.trec" in message and "qrels.txt" in message and "share no query" in message
+    assert "1, 2, 3, ..." in message and "q1, q2, q3)" in message  # a few ids of each, to see why
+    with pytest.raises(CitesearchError, match="share no query"):
+        check_coverage(run, QRELS_3, "r", "q", complete=True)  # -c would score 0: still an error
+
+
+def test_check_coverage_empty_run_is_an_error():
+    with pytest.raises(CitesearchError, match=r"^empty\.trec: no results to score against qrels\.txt$"):
+        check_coverage({}, QRELS_3, "empty.trec", "qrels.txt")
+
+
+def test_check_coverage_partial_overlap_warns_with_counts():
+    run = {"q1": {"a": 1.0}, "x": {"a": 1.0}, "y": {"a": 1.0}, "z": {"a": 1.0}}
+    warning = check_coverage(run, QRELS_3, "run.trec", "qrels.txt")
+    assert warning == (
+        "run.trec: 2 of 3 judged queries have no results in the run (skipped; -c scores them as 0); "
+        "3 run queries have no judgments (skipped)"
+    )
+    warning = check_coverage({"q1": {}, "q2": {}, "x": {}}, QRELS_3, "run.trec", "qrels.txt", complete=True)
+    assert warning == (
+        "run.trec: 1 of 3 judged queries has no results in the run (scored as 0, -c); "
+        "1 run query has no judgments (skipped)"
+    )
+    assert check_coverage({"q1": {}, "q2": {}, "q3": {}}, QRELS_3, "run.trec", "qrels.txt") is None
+
+
+# -- run_names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "runs,expected",
+    [
+        ([("bm25", "a.trec"), ("tfidf", "b.trec")], ["bm25", "tfidf"]),
+        # colliding tags: named by file, the others keep their tags
+        ([("citesearch-hybrid", "runs/x.trec"), ("citesearch-hybrid", "y.trec"), ("bm25", "z.trec")],
+         ["x.trec", "y.trec", "bm25"]),
+        # file names collide too: by the path as given
+        ([("t", "a/run.trec"), ("t", "b/run.trec")], ["a/run.trec", "b/run.trec"]),
+        # one file twice: numbered
+        ([("t", "run.trec"), ("t", "run.trec")], ["run.trec", "run.trec-2"]),
+        # a run's new name may not take another run's tag
+        ([("t", "bm25"), ("t", "other"), ("bm25", "z.trec")], ["bm25", "other", "z.trec"]),
+    ],
+)
+def test_run_names(runs, expected):
+    names = run_names(runs)
+    assert names == expected
+    assert len(set(names)) == len(names)
+
+
 # -- parity with trec_eval (pytrec_eval through ir_measures) -----------------------------
 
 ir_measures = pytest.importorskip("ir_measures")
 
-TREC_EVAL_MEASURES = ["nDCG@10", "nDCG@5", "AP", "P@10", "P@3", "R@100", "RR", "Success@5", "Bpref"]
+TREC_EVAL_MEASURES = ["nDCG@10", "nDCG@5", "AP", "AP@5", "P@10", "P@3", "R@100", "RR", "Success@5", "Bpref", "Rprec"]
 OWN_PROVIDER_MEASURES = ["RR@10", "Judged@10"]  # ir_measures orders ties by doc id ascending
 ALL_NAMES = TREC_EVAL_MEASURES + OWN_PROVIDER_MEASURES
 OURS = [parse_measure(n) for n in ALL_NAMES]
@@ -341,6 +504,33 @@ def test_parity_with_trec_eval(case, tmp_path):
                 assert ours_complete.per_query[qid][name] == pytest.approx(theirs[qid][name], abs=1e-4)
             all_q = sum(theirs[q][name] for q in qrels) / len(qrels)
             assert ours_complete.metrics[name] == pytest.approx(all_q, abs=1e-4), name
+
+
+pytrec_eval = pytest.importorskip("pytrec_eval")
+# trec_eval's -m names, and the names it reports them by (which parse_measure accepts).
+TREC_EVAL_M = ["map", "map_cut.5", "ndcg", "ndcg_cut.10", "P.10", "P.3", "recall.100", "recip_rank", "bpref", "Rprec",
+               "success.5"]
+TREC_EVAL_KEYS = ["map", "map_cut_5", "ndcg", "ndcg_cut_10", "P_10", "P_3", "recall_100", "recip_rank", "bpref",
+                  "Rprec", "success_5"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=cases())
+def test_trec_eval_names_equal_trec_eval(case):
+    """Each measure named as trec_eval names it equals trec_eval's value of that name,
+    ties included (pytrec_eval is trec_eval's code)."""
+    qrels, lines = case
+    run: dict[str, dict[str, float]] = {}
+    for qid, doc, score in lines:
+        run.setdefault(qid, {}).setdefault(doc, score)
+    theirs = pytrec_eval.RelevanceEvaluator(qrels, set(TREC_EVAL_M)).evaluate(run) if run else {}
+    ours = evaluate(run, qrels, [parse_measure(n) for n in TREC_EVAL_KEYS]).relabel(
+        {str(parse_measure(n)): n for n in TREC_EVAL_KEYS}
+    )
+    assert set(ours.per_query) == set(theirs)
+    for qid, values in theirs.items():
+        for name in TREC_EVAL_KEYS:
+            assert ours.per_query[qid][name] == pytest.approx(values[name], abs=1e-4), (qid, name, run[qid], qrels[qid])
 
 
 def test_parity_aggregate_with_calc_aggregate_on_a_fixed_case():

@@ -5,7 +5,9 @@ trec_eval orders them: score descending, then doc id descending — for every me
 including RR@k and Judged@k, which trec_eval lacks and ir_measures computes with ties
 ordered the other way), its judgments, an
 optional cutoff and the relevance level (``rel >= level`` counts as relevant).
-Registered in ``MEASURES``; ``parse_measure("nDCG@10")`` gives a :class:`Measure`.
+Registered in ``MEASURES``; ``parse_measure("nDCG@10")`` gives a :class:`Measure`, and so
+do trec_eval's names for the same measures (``parse_measure("ndcg_cut_10")``, see
+``TREC_EVAL_NAMES``).
 """
 
 from __future__ import annotations
@@ -97,6 +99,15 @@ def bpref(ranking: Sequence[str], qrels: Judgments, cutoff: int | None, level: i
     return total / num_rel
 
 
+def r_precision(ranking: Sequence[str], qrels: Judgments, cutoff: int | None, level: int) -> float:
+    """R-precision: relevant documents in the top R over R, R being the number of relevant
+    documents (trec_eval ``Rprec``); takes no cutoff."""
+    num_rel = sum(1 for r in qrels.values() if r >= level)
+    if num_rel == 0:
+        return 0.0
+    return sum(1 for d in ranking[:num_rel] if qrels.get(d, 0) >= level) / num_rel
+
+
 def judged(ranking: Sequence[str], qrels: Judgments, cutoff: int | None, level: int) -> float:
     """Judged@k: the share of the top k that has a judgment, over min(k, retrieved)
     documents (ir_measures ``Judged``; trec_eval has no such measure)."""
@@ -112,14 +123,39 @@ MEASURES: dict[str, Callable[[Sequence[str], Judgments, int | None, int], float]
     "RR": reciprocal_rank,
     "Success": success,
     "Bpref": bpref,
+    "Rprec": r_precision,
     "Judged": judged,
 }
 ALIASES = {"ndcg": "nDCG", "map": "AP", "ap": "AP", "p": "P", "r": "R", "rr": "RR", "mrr": "RR",
-           "success": "Success", "bpref": "Bpref", "judged": "Judged"}
+           "success": "Success", "bpref": "Bpref", "rprec": "Rprec", "judged": "Judged"}
 NEEDS_CUTOFF = {"P", "Success", "Judged"}
+NO_CUTOFF = {"Rprec"}
+TREC_EVAL_NAMES: dict[str, tuple[str, bool]] = {
+    # trec_eval's name → (the measure here, whether trec_eval's name takes a _k cutoff)
+    "ndcg": ("nDCG", False),
+    "ndcg_cut": ("nDCG", True),
+    "map": ("AP", False),
+    "map_cut": ("AP", True),
+    "P": ("P", True),
+    "recall": ("R", True),
+    "recip_rank": ("RR", False),
+    "success": ("Success", True),
+    "bpref": ("Bpref", False),
+    "Rprec": ("Rprec", False),
+}
+"""trec_eval's measure names (as ``-m`` takes them, ``_k`` or ``.k``), for :func:`parse_measure`.
+Every measure trec_eval has and this module computes; Judged@k has no trec_eval name."""
 DEFAULT_MEASURES = ("nDCG@10", "AP", "R@100", "P@10", "RR")
 
-_NAME = re.compile(r"^([A-Za-z]+)(?:@(\d+))?$")
+_NAME = re.compile(r"^([A-Za-z]+(?:_[A-Za-z]+)*)(?:([@_.])(\d+))?$")
+_TREC_EVAL_LOWER = {name.lower(): name for name in TREC_EVAL_NAMES}
+
+
+def accepted_names() -> str:
+    """The names :func:`parse_measure` accepts, from the registries (for error messages)."""
+    ours = [name if name in NO_CUTOFF else f"{name}@k" if name in NEEDS_CUTOFF else f"{name}[@k]" for name in MEASURES]
+    theirs = [f"{name}_k" if cut else name for name, (_, cut) in TREC_EVAL_NAMES.items()]
+    return f"{', '.join(ours)} (ir_measures names) or {', '.join(theirs)} (trec_eval names)"
 
 
 @dataclass(frozen=True)
@@ -135,14 +171,33 @@ class Measure:
 
 
 def parse_measure(text: str) -> Measure:
-    """``"nDCG@10"`` → Measure("nDCG", 10); names as ir_measures spells them."""
+    """A measure by its ir_measures name (``"nDCG@10"`` → Measure("nDCG", 10); ``map``,
+    ``mrr`` and lower case too) or its trec_eval name (``"ndcg_cut_10"``, ``"P_10"``,
+    ``"recip_rank"``; ``ndcg_cut.10`` as ``trec_eval -m`` spells it)."""
     m = _NAME.match(text.strip())
-    name = ALIASES.get(m.group(1).lower()) if m else None
-    if not m or name is None:
-        raise CitesearchError(f"unknown measure {text!r}; use {', '.join(MEASURES)}, with @k where needed (e.g. nDCG@10)")
-    cutoff = int(m.group(2)) if m.group(2) else None
+    name = sep = None
+    cutoff: int | None = None
+    if m:
+        word, sep, digits = m.groups()
+        cutoff = int(digits) if digits else None
+        if sep in (None, "@"):
+            name = ALIASES.get(word.lower())
+        if name is None and sep != "@" and word.lower() in _TREC_EVAL_LOWER:
+            trec_name = _TREC_EVAL_LOWER[word.lower()]
+            name, takes_cutoff = TREC_EVAL_NAMES[trec_name]
+            if takes_cutoff and cutoff is None:
+                raise CitesearchError(f"{trec_name} needs a cutoff, e.g. {trec_name}_10")
+            if not takes_cutoff and cutoff is not None:
+                cut = f"{trec_name}_cut"
+                instead = f" (did you mean {cut}_{cutoff}?)" if TREC_EVAL_NAMES.get(cut, ("", False))[1] else ""
+                raise CitesearchError(f"unknown measure {text.strip()!r}: {trec_name} takes no cutoff{instead}")
+            sep = "@" if cutoff is not None else None
+    if name is None or sep not in (None, "@"):
+        raise CitesearchError(f"unknown measure {text.strip()!r}; use {accepted_names()}")
     if name in NEEDS_CUTOFF and cutoff is None:
         raise CitesearchError(f"{name} needs a cutoff, e.g. {name}@10")
+    if name in NO_CUTOFF and cutoff is not None:
+        raise CitesearchError(f"unknown measure {text.strip()!r}: {name} takes no cutoff")
     if cutoff == 0:
-        raise CitesearchError(f"{text}: the cutoff must be at least 1")
+        raise CitesearchError(f"{text.strip()}: the cutoff must be at least 1")
     return Measure(name, cutoff)

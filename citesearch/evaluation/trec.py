@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -104,6 +105,37 @@ def read_run(path: str | os.PathLike[str]) -> tuple[Run, str]:
     with _open_text(path) as f:
         run, tag = parse_run(f, str(path))
     return run, tag or Path(path).name
+
+
+def run_names(runs: Sequence[tuple[str, str]]) -> list[str]:
+    """Names for runs shown side by side, given each run's ``(tag, file)``: the run tag,
+    unless it collides with another run's name; then the file's name, then the file as
+    given; runs that still collide (one file given twice) are numbered.
+
+    >>> run_names([("bm25", "a/x.trec"), ("hybrid", "a/y.trec"), ("hybrid", "b/z.trec")])
+    ['bm25', 'y.trec', 'z.trec']
+    >>> run_names([("hybrid", "a/run.trec"), ("hybrid", "b/run.trec"), ("hybrid", "b/run.trec")])
+    ['a/run.trec', 'b/run.trec', 'b/run.trec-2']
+    """
+    choices = [(tag, Path(file).name, file) for tag, file in runs]
+    level = [0] * len(runs)
+    while True:
+        names = [c[i] for c, i in zip(choices, level)]
+        counts = Counter(names)
+        clashing = [n for n, name in enumerate(names) if counts[name] > 1 and level[n] < 2]
+        if not clashing:
+            break
+        for n in clashing:
+            level[n] += 1
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        candidate, k = name, 2
+        while candidate in taken:
+            candidate, k = f"{name}-{k}", k + 1
+        taken.add(candidate)
+        out.append(candidate)
+    return out
 
 
 def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], run_name: str) -> str:
