@@ -120,7 +120,7 @@ def main() -> None:
             if args.sweep:
                 grid = itertools.product(args.methods.split(","), args.fusion.split(","), args.variants.split(","), [0.6, 0.9, 1.2, 1.5], [0.3, 0.4, 0.6, 0.75])
                 for method, fusion, variant, k1, b in grid:
-                    m = evaluate(index, queries, qrels, method=method, fusion=fusion, bm25_params=BM25Params(variant, k1, b))
+                    m = evaluate(index, queries, qrels, method=method, fusion=fusion, bm25=BM25Params(variant, k1, b))
                     print(f"  {method}/{fusion} {variant:6s} k1={k1} b={b}  {fmt(m)}", flush=True)
                 continue
             for method in args.methods.split(","):

@@ -25,9 +25,10 @@ from .search.batch import LEVELS, RUN_FORMATS
 from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
 from .search.fusion import FUSERS
+from .search.options import DEFAULT_FUSION
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
 from .indexer.manifest import DEFAULT_METHOD, METHODS
-from .search.searcher import AGGREGATES
+from .search.options import AGGREGATES, SearchOptions
 
 VARIANTS = tuple(BM25_VARIANTS)
 FORMATS = tuple(RENDERERS)
@@ -108,18 +109,20 @@ def _progress(length: int, label: str, unit: str | None = None) -> Any:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", prog_name="citesearch")
+@click.version_option(__version__, "-V", "--version", prog_name="citesearch")
 def cli() -> None:
     """Search a pile of documents and get ranked passages with citations.
 
     \b
     Example:
         citesearch index docs/ --index .citesearch
-        citesearch search "caffeine half-life"
+        citesearch search caffeine half-life
+        citesearch sources
+        citesearch show notes/brewing.md
     """
 
 
-@cli.command()
+@cli.command(short_help="Index documents (text, Markdown, reST, HTML, JSONL) into an index folder.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @index_dir_option
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching GLOB (repeatable).")
@@ -190,15 +193,49 @@ def index(paths, index_dir, include, exclude, passage_words, overlap, stemmer, s
         sys.exit(1)
 
 
-@cli.command()
-@click.argument("query")
+class QueryCommand(click.Command):
+    """A command whose words are a query: they may come unquoted (``search cancer
+    immunotherapy``) and start with a dash (``search -chemotherapy immunotherapy``).
+
+    Before click parses them, every argument that is not one of the command's options
+    (or its value) is moved after a ``--``, so that click takes it as a query word.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in param.opts + param.secondary_opts:
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        words: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                words += args[i + 1 :]
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
+            if arg in takes_value or (name in takes_value and takes_value[name] and arg != name):
+                options.append(arg)
+                if takes_value.get(arg) and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+            else:
+                words.append(arg)
+            i += 1
+        return super().parse_args(ctx, options + ["--"] + words)
+
+
+@cli.command(cls=QueryCommand, short_help="Search the index: ranked passages with citations and sources.")
+@click.argument("query", nargs=-1, required=True)
 @index_dir_option
 @click.option("-k", "--top", "k", type=click.IntRange(1), default=10, show_default=True, help="How many passages.")
-@click.option("--method", type=click.Choice(METHODS), default=None, help="[default: the index's, hybrid]")
-@click.option("--fusion", type=click.Choice(FUSIONS), default="rrf", show_default=True, help="How hybrid combines BM25 and TF-IDF.")
+@click.option("--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]")
+@click.option("--fusion", type=click.Choice(FUSIONS), default=DEFAULT_FUSION, show_default=True, help="How hybrid combines BM25 and TF-IDF.")
 @click.option("--per-source", type=click.IntRange(1), default=None, help="At most N passages from one source.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--explain", is_flag=True, help="Show each query term's BM25 contribution (text format).")
+@click.option("--explain", is_flag=True, help="Show how each score was computed: every method's terms, and the fusion.")
 @click.option("--variant", type=click.Choice(VARIANTS), default=None, help="BM25 variant for this query.  [default: the index's]")
 @click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1 for this query.")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b for this query.")
@@ -207,9 +244,13 @@ def index(paths, index_dir, include, exclude, passage_words, overlap, stemmer, s
 def search(query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, color) -> None:
     """Search the index and print ranked passages with citations.
 
+    The query's words may be quoted as one argument or not. Exits with status 1 when
+    nothing matches, as grep does.
+
     \b
     Query syntax:
         word            a search term
+        word*           any word starting with it
         "exact phrase"  words together, in order
         -word           leave out passages containing it
         source:GLOB     only sources whose path matches (e.g. source:*.md)
@@ -217,7 +258,9 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
 
     \b
     Example:
+        citesearch search caffeine half-life
         citesearch search '"cold brew" extraction -espresso' -k 5
+        citesearch search -espresso cold brew
         citesearch search 'caffeine source:*.md' --format json
     """
     from .search.searcher import Index
@@ -225,15 +268,100 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
     with Index.open(_index_path(index_dir)) as idx:
         params = None
         if variant or k1 is not None or b is not None:
-            base = idx.scorer.index_bm25
+            base = idx.manifest.bm25
             params = BM25Params(variant or base.variant, base.k1 if k1 is None else k1, base.b if b is None else b)
-        found = idx.search(query, k=k, method=method, per_source=per_source, fusion=fusion, bm25_params=params, explain=explain)
+        options = SearchOptions(method=method, fusion=fusion, bm25=params, per_source=per_source, explain=explain)
+        found = idx.search(" ".join(query), k=k, options=options)
+    for word in found.unmatched:
+        hint = f"; did you mean {found.suggestions[word]!r}?" if word in found.suggestions else ""
+        click.echo(f"Note: {word!r} matches nothing in the index{hint}", err=True)
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    sys.stdout.write(RENDERERS[fmt](found, color=color, explain=explain))
+    sys.stdout.write(RENDERERS[fmt](found, color=color))
+    if not found.results:
+        sys.exit(1)
 
 
-@cli.command()
+@cli.command(short_help="List the indexed sources with their titles and passage counts.")
+@click.argument("pattern", required=False)
+@index_dir_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "tsv"]), default="text", show_default=True)
+@friendly_errors
+def sources(pattern, index_dir, fmt) -> None:
+    """List the indexed sources: id, title and number of passages, in index order.
+
+    PATTERN, a glob, keeps the sources whose path or id matches it.
+
+    \b
+    Example:
+        citesearch sources
+        citesearch sources '*.md' --format json
+    """
+    import json
+
+    from .search.searcher import Index
+
+    with Index.open(_index_path(index_dir)) as idx:
+        found = idx.sources(pattern)
+    if fmt == "json":
+        records = [{"id": s.id, "path": s.path, "title": s.title, "passages": s.passages} for s in found]
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    elif fmt == "tsv":
+        click.echo("id\tpath\ttitle\tpassages")
+        for s in found:
+            click.echo(f"{s.id}\t{s.path}\t{' '.join(s.title.split())}\t{s.passages}")
+    else:
+        for s in found:
+            where = s.path if s.path.endswith(s.id) else f"{s.path} · {s.id}"
+            click.echo(f"{where}  {_plural(s.passages, 'passage')}\n    {' '.join(s.title.split())}")
+        click.echo(f"{_plural(len(found), 'source')}", err=True)
+    if not found:
+        sys.exit(1)
+
+
+@cli.command(short_help="Show a source or a passage by id, with its passages and offsets.")
+@click.argument("item_id", metavar="ID")
+@index_dir_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly_errors
+def show(item_id, index_dir, fmt) -> None:
+    """Show a source (by its id, as in `citesearch sources`) with all its passages, or
+    one passage (by its id, `SOURCE_ID#N`, as in search results), with character
+    offsets into the source's text.
+
+    \b
+    Example:
+        citesearch show notes/brewing.md
+        citesearch show 'papers.jsonl#4'   # a JSONL document's _id, or a passage id
+    """
+    import json
+
+    from .errors import CitesearchError
+    from .search.searcher import Index
+
+    with Index.open(_index_path(index_dir)) as idx:
+        found = idx.lookup(item_id)
+    if found is None:
+        raise CitesearchError(f"no source or passage with id {item_id!r}", hint="List them: citesearch sources")
+    source, passages = found
+    if fmt == "json":
+        record = {
+            "id": source.id, "path": source.path, "title": source.title, "passages": [
+                {"id": f"{source.id}#{p.ordinal}", "ordinal": p.ordinal, "start": p.start, "end": p.end, "text": p.text}
+                for p in passages
+            ],
+        }
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{source.title}")
+    where = source.path if source.path.endswith(source.id) else f"{source.path} · id {source.id}"
+    click.echo(f"{where} · {_plural(source.passages, 'passage')}\n")
+    for p in passages:
+        click.echo(f"[{source.id}#{p.ordinal}] characters {p.start}–{p.end}")
+        click.echo(p.text.strip() + "\n")
+
+
+@cli.command(short_help="Summarize an index: counts and settings; --verify checks its files.")
 @index_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
 @click.option("--verify", is_flag=True, help="Check every file against the manifest's checksums.")
@@ -301,7 +429,7 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
             click.option("--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]"),
-            click.option("--fusion", type=click.Choice(FUSIONS), default="rrf", show_default=True, help="How hybrid combines BM25 and TF-IDF."),
+            click.option("--fusion", type=click.Choice(FUSIONS), default=DEFAULT_FUSION, show_default=True, help="How hybrid combines BM25 and TF-IDF."),
             click.option("--level", type=click.Choice(LEVELS), default="document", show_default=True, help="Rank documents (by their passages) or passages."),
             click.option("--aggregate", type=click.Choice(AGGREGATES), default="max", show_default=True, help="A document's score from its passages'."),
             click.option("--syntax/--no-syntax", default=False, show_default=True, help="Read queries with the search syntax (phrases, -word, filters)."),
@@ -312,20 +440,19 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _rm3_option(fn)
 
 
-def _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight, fmt="trec", run_name=None):
+def _batch_options(index_path: str, ranking: dict[str, Any], k: int | None, fmt: str = "trec", run_name: str | None = None):
+    """The batch options of a command's ranking options (see ``_ranking_options``),
+    resolved against the index: its method, and the run tag from it."""
+    from .indexer.manifest import read_manifest
     from .search.batch import BatchOptions
 
-    return BatchOptions(
-        k=k or (1000 if fmt == "trec" else 10),
-        method=method,
-        fusion=fusion,
-        expand=RM3(fb_docs, fb_terms, fb_weight) if expand == "rm3" else None,
-        level=level,
-        aggregate=aggregate,
-        fmt=fmt,
-        run_name=run_name or f"citesearch-{method or DEFAULT_METHOD}" + ("-rm3" if expand == "rm3" else ""),
-        syntax=syntax,
+    r = ranking
+    expand = RM3(r["fb_docs"], r["fb_terms"], r["fb_weight"]) if r["expand"] == "rm3" else None
+    search = SearchOptions(method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand)
+    opts = BatchOptions(
+        search, k=k or (1000 if fmt == "trec" else 10), level=r["level"], fmt=fmt, run_name=run_name, syntax=r["syntax"]
     )
+    return opts.resolve(read_manifest(index_path))
 
 
 def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: int, errors: list[str]):
@@ -344,23 +471,31 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
     click.echo(f"{n:,} quer{'y' if n == 1 else 'ies'} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} q/s)", err=True)
 
 
-@cli.command()
-@click.argument("queries_file", metavar="QUERIES", type=click.Path(dir_okay=False))
+@cli.command(short_help="Run a file of queries and write a run file (TREC, JSONL, TSV).")
+@click.argument("queries_file", metavar="QUERIES", type=click.Path(dir_okay=False, allow_dash=True))
 @index_dir_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The run file to write ('-' for stdout).")
 @click.option("--format", "fmt", type=click.Choice(RUN_FORMATS), default="trec", show_default=True)
 @click.option("-k", "--top", "k", type=click.IntRange(1), default=None, help="Results per query  [default: 1000 for trec, else 10]")
 @click.option("--run-name", default=None, help="Run tag in TREC output  [default: citesearch-METHOD]")
 @click.option("--query-format", type=click.Choice(QUERY_FORMATS), default=None, help="[default: from the extension and content]")
-@click.option("--topic-field", type=click.Choice(TOPIC_FIELDS), default="title", show_default=True, help="TREC topics: which field is the query.")
+@click.option(
+    "--topic-field",
+    type=click.Choice(TOPIC_FIELDS),
+    default="title",
+    show_default=True,
+    help="TREC topics: which field is the query (XML: title=<query>, desc=<question>, narr=<narrative>).",
+)
 @click.option("--strict", is_flag=True, help="Stop at the first malformed query line.")
 @_ranking_options
 @friendly_errors
-def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic_field, strict, method, fusion, level, aggregate, syntax, workers, expand, fb_docs, fb_terms, fb_weight) -> None:
+def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic_field, strict, workers, **ranking) -> None:
     """Run every query of a file and write a run file.
 
-    QUERIES is plain text (one query per line, ids 1..n), TSV (id<TAB>query), JSONL
-    ({"_id", "text"}) or TREC topics (<top><num><title>...</top>). TREC output is
+    QUERIES is plain text (one query per line, ids 1..n), TSV (id<TAB>query, a header
+    line such as `qid<TAB>query` is skipped), JSONL ({"_id", "text"}) or TREC topics,
+    SGML (<top><num><title>...</top>) or XML (<topic number="1"><query>...</topic>);
+    gzipped or not; '-' reads standard input. Binary files are refused. TREC output is
     `qid Q0 docid rank score run_name`; documents with equal scores are ranked by id,
     descending, which is how trec_eval orders ties.
 
@@ -368,6 +503,7 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic
     Example:
         citesearch batch topics.txt --index idx -o run.trec
         citesearch batch queries.jsonl --index idx -o run.jsonl --format jsonl --level passage
+        zcat topics.xml.gz | citesearch batch - --index idx -o run.trec --topic-field desc
     """
     from .search.batch import write_atomically
     from .search.queryfiles import read_queries
@@ -375,11 +511,11 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic
     qf = read_queries(queries_file, query_format, topic_field, strict)
     for err in qf.errors:
         click.echo(f"Error: {err}", err=True)
-    opts = _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight, fmt, run_name)
     path = _index_path(index_dir)
     from .search.searcher import Index
 
     Index.open(path).close()  # a missing or unreadable index fails here, before any work
+    opts = _batch_options(path, ranking, k, fmt, run_name)
     errors: list[str] = []
     pieces = _run_batch(path, qf.queries, opts, workers, errors)
     if output == "-":
@@ -393,80 +529,124 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic
         sys.exit(1)
 
 
-@cli.command()
+@cli.command(short_help="Score run files against relevance judgments, as trec_eval does.")
 @click.argument("runs", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--qrels", required=True, type=click.Path(dir_okay=False), help="Judgments: TREC (qid iter docid rel) or BEIR TSV.")
-@click.option("--metrics", default=",".join(DEFAULT_MEASURES), show_default=True, help="Comma-separated, ir_measures names.")
+@click.option(
+    "--metrics",
+    default=",".join(DEFAULT_MEASURES),
+    show_default=True,
+    help="Comma-separated; ir_measures names (nDCG@10, AP) or trec_eval's (ndcg_cut_10, map), shown as given.",
+)
 @click.option("--per-query", is_flag=True, help="Also show each query's values.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @click.option("-c", "--complete", is_flag=True, help="Count judged queries missing from a run as 0 (trec_eval -c).")
 @click.option("-l", "--relevance-level", type=int, default=1, show_default=True, help="Minimum judgment that counts as relevant (trec_eval -l).")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="With 2+ runs: PNG of per-query deltas (needs matplotlib).")
 @click.option("--queries", "queries_file", type=click.Path(dir_okay=False), default=None, help="Run these queries on --index first, then evaluate.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="With --queries: also save the run it makes (TREC)."
+)
 @index_dir_option
 @click.option("-k", "--top", "k", type=click.IntRange(1), default=1000, show_default=True, help="With --queries: results per query.")
 @_ranking_options
 @friendly_errors
-def evaluate(runs, qrels, metrics, per_query, fmt, complete, relevance_level, plot, queries_file, index_dir, k, method, fusion, level, aggregate, syntax, workers, expand, fb_docs, fb_terms, fb_weight) -> None:
+def evaluate(
+    runs, qrels, metrics, per_query, fmt, complete, relevance_level, plot, queries_file, output, index_dir, k, workers,
+    **ranking,
+) -> None:
     """Score run files against relevance judgments, as trec_eval does.
 
-    Measures: nDCG@k, AP, P@k, R@k, RR (or RR@k), Success@k, Bpref, Judged@k.
-    Queries without judgments are skipped and counted; judged queries a run lacks are
-    skipped too unless -c. With two or more runs, each is compared with the first.
+    Measures: nDCG[@k], AP[@k], P@k, R[@k], RR[@k], Success@k, Bpref, Rprec, Judged@k, or
+    trec_eval's names for them: ndcg, ndcg_cut_k, map, map_cut_k, P_k, recall_k,
+    recip_rank, success_k, bpref, Rprec. Output names each measure as --metrics gives it.
+    Queries without judgments are skipped, and judged queries a run lacks too unless -c
+    (warnings count them); a run sharing no query with the judgments is an error.
+
+    With two or more runs, each is compared with the first (the baseline): delta, paired
+    t-test and randomization test p-values, Holm-corrected across runs per measure, and
+    per-query wins/losses/ties. JSON adds "comparisons": [{baseline, run, metric, delta,
+    t_test_p, randomization_p, holm_p, wins, losses, ties}], p-values uncorrected except
+    holm_p, the randomization test's corrected p; CSV adds the same as a second block,
+    after an empty line, with its own header. Runs are named by their run tags, or by
+    their file names when tags collide.
 
     \b
     Example:
-        citesearch evaluate run.trec --qrels qrels.txt
+        citesearch evaluate run.trec --qrels qrels.txt --metrics ndcg_cut_10,map,P_10
         citesearch evaluate bm25.trec hybrid.trec --qrels qrels.txt --metrics nDCG@10,AP
-        citesearch evaluate --index idx --queries queries.jsonl --qrels qrels/test.tsv
+        citesearch evaluate --index idx --queries queries.jsonl --qrels qrels/test.tsv -o run.trec
     """
-    from .evaluation import evaluate as evaluate_run
-    from .evaluation import parse_measure, parse_run, read_qrels, read_run, report
+    from pathlib import Path
 
-    measures = [parse_measure(m) for m in metrics.split(",") if m.strip()]
+    from .evaluation import check_coverage, parse_measure, parse_run, read_qrels, read_run, report, run_names
+    from .evaluation import evaluate as evaluate_run
+
+    labels: dict[str, str] = {}  # canonical name → as the user wrote it; a measure named twice counts once
+    measures = []
+    for text in metrics.split(","):
+        if text.strip() and str(measure := parse_measure(text)) not in labels:
+            labels[str(measure)] = text.strip()
+            measures.append(measure)
+    if not measures:
+        raise click.UsageError("--metrics names no measure")
     if plot and len(runs) + bool(queries_file) < 2:
         raise click.UsageError("--plot compares runs: give two or more")
+    if output and not queries_file:
+        raise click.UsageError("-o/--output saves the run that --queries makes: give --queries and --index")
+    if output == "-":
+        raise click.UsageError("-o/--output needs a file: the report goes to standard output")
+    if plot:
+        report.pyplot()  # without matplotlib, fail before any work
     judgments = read_qrels(qrels)
     bad_queries: list[str] = []
-    loaded: dict[str, dict] = {}
+    sources: list[tuple[str, str, str, dict]] = []  # (run tag, file to name it by, file for messages, run)
     for path in runs:
         run, tag = read_run(path)
-        loaded[_unique(tag, loaded)] = run
+        sources.append((tag, path, path, run))
     if queries_file:
+        from .search.batch import write_atomically
         from .search.queryfiles import read_queries
 
         qf = read_queries(queries_file)
         bad_queries = qf.errors
         for err in qf.errors:
             click.echo(f"Error: {err}", err=True)
-        opts = _batch_options(k, method, fusion, level, aggregate, syntax, expand, fb_docs, fb_terms, fb_weight)
+        path = _index_path(index_dir)
+        opts = _batch_options(path, ranking, k)
         errors: list[str] = []
-        lines = "".join(_run_batch(_index_path(index_dir), qf.queries, opts, workers, errors))
+        pieces = list(_run_batch(path, qf.queries, opts, workers, errors))
         for err in errors:
             click.echo(f"Warning: {err}", err=True)
-        loaded[_unique(opts.run_name, loaded)] = parse_run(lines.splitlines(), "(queries)")[0]
-    if not loaded:
+        if output:
+            write_atomically(output, iter(pieces))
+        made = parse_run("".join(pieces).splitlines(), output or queries_file)[0]
+        named_by = output or f"run of {Path(queries_file).name}"
+        sources.append((opts.run_name, named_by, output or f"the run of {queries_file}", made))
+    if not sources:
         raise click.UsageError("give run files, or --queries with --index")
-    evaluations = {name: evaluate_run(run, judgments, measures, relevance_level, complete) for name, run in loaded.items()}
-    names = [str(m) for m in measures]
+    names = run_names([(tag, file) for tag, file, _, _ in sources])
+    warnings = [check_coverage(run, judgments, where, qrels, complete) for _, _, where, run in sources]
+    for warning in filter(None, warnings):
+        click.echo(f"Warning: {warning}", err=True)
+    evaluations = {
+        name: evaluate_run(run, judgments, measures, relevance_level, complete).relabel(labels)
+        for name, (_, _, _, run) in zip(names, sources)
+    }
+    shown = list(labels.values())
     if fmt == "json":
-        click.echo(report.to_json(evaluations), nl=False)
+        click.echo(report.to_json(evaluations, shown), nl=False)
     elif fmt == "csv":
-        click.echo(report.to_csv(evaluations, names, per_query), nl=False)
+        click.echo(report.to_csv(evaluations, shown, per_query), nl=False)
     else:
-        click.echo(report.to_text(evaluations, names, per_query), nl=False)
+        click.echo(report.to_text(evaluations, shown, per_query), nl=False)
     if plot:
-        report.plot(evaluations, names[0], plot)
+        report.plot(evaluations, shown[0], plot)
         click.echo(f"Wrote {plot}", err=True)
+    if output:
+        click.echo(f"Wrote {output}", err=True)
     if bad_queries:
         sys.exit(1)
-
-
-def _unique(name: str, taken: dict) -> str:
-    candidate, n = name, 2
-    while candidate in taken:
-        candidate, n = f"{name}-{n}", n + 1
-    return candidate
 
 
 def main() -> None:

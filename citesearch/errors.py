@@ -55,5 +55,9 @@ class IndexCorrupt(CitesearchError):
     hint = "Rebuild the index."
 
 
+class IndexClosed(CitesearchError):
+    """An index was used after it was closed."""
+
+
 class QuerySyntaxError(CitesearchError):
     """The query could not be parsed, or has nothing to search for."""

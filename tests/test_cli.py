@@ -79,7 +79,11 @@ def assert_one_error_line(result) -> str:
 
 
 def search_json(index: Path, query: str, *extra) -> dict:
-    return json.loads(ok("search", query, "--index", index, "--format", "json", *extra).stdout)
+    """The JSON a search prints; it exits 0 when something matched, 1 when nothing did."""
+    result = invoke("search", query, "--index", index, "--format", "json", *extra)
+    found = json.loads(result.stdout)
+    assert result.exit_code == (0 if found["results"] else 1), result.output
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -273,12 +277,18 @@ def test_markdown_has_citation_markers_and_sources(idx):
     assert "**Iceland**" in md  # matches are bold
 
 
-def test_no_results_in_every_format(idx):
+def test_no_results_in_every_format_exit_1_as_grep_does(idx):
     q = "iceland source:*.pdf"
-    assert ok("search", q, "--index", idx).stdout.startswith("No results")
-    assert json.loads(ok("search", q, "--index", idx, "--format", "json").stdout)["results"] == []
-    assert ok("search", q, "--index", idx, "--format", "jsonl").stdout == ""
-    assert "No results" in ok("search", q, "--index", idx, "--format", "markdown").stdout
+
+    def nothing(*args):
+        result = invoke("search", q, "--index", idx, *args)
+        assert result.exit_code == 1 and "Error" not in result.output
+        return result.stdout
+
+    assert nothing().startswith("No results")
+    assert json.loads(nothing("--format", "json"))["results"] == []
+    assert nothing("--format", "jsonl") == ""
+    assert "No results" in nothing("--format", "markdown")
 
 
 # -- search: colour ----------------------------------------------------------------------
@@ -354,34 +364,65 @@ def test_per_source_two(idx):
     assert max(counts.values()) == 2
 
 
-EXPLAIN = re.compile(
-    r"^\s+(\S+): idf ([\d.]+) × tf part ([\d.]+) \(tf (\d+), length (\d+)/([\d.]+)\)(?: × (\d+) in query)? = ([\d.]+)",
-    re.M,
-)
+def explained(idx, query, *args):
+    return search_json(idx, query, "--explain", *args)["results"]
 
 
-def test_explain_prints_idf_and_tf(idx):
-    out = ok("search", "iceland volcanoes eruption", "--index", idx, "--explain", "--method", "bm25").stdout
-    blocks = out.split("\nSources\n")[0].strip().split("\n\n")
-    assert blocks
-    for block in blocks:
-        score = float(re.search(r"score ([\d.]+)", block).group(1))
-        terms = EXPLAIN.findall(block)
-        assert len(terms) == 3, block  # one line per query term
-        assert {t[0] for t in terms} >= {"iceland"}
-        for term, idf, part, tf, *_rest, contribution in terms:
-            assert abs(float(idf) * float(part) - float(contribution)) < 2e-3
-            assert (int(tf) == 0) == (float(contribution) == 0)
-        # BM25: the score is the sum of the contributions.
-        assert abs(sum(float(t[-1]) for t in terms) - score) < 1e-3
-    assert not EXPLAIN.search(ok("search", "iceland volcanoes eruption", "--index", idx, "--method", "bm25").stdout)
+@pytest.mark.parametrize("method", ["bm25", "tfidf"])
+def test_explain_sums_each_methods_terms_to_its_score(idx, method):
+    results = explained(idx, "iceland volcanoes eruption", "--method", method)
+    assert results
+    for r in results:
+        e = r["explain"]
+        assert e["method"] == method and e["fusion"] is None
+        (part,) = e["parts"]
+        assert part["method"] == method
+        assert {t["term"] for t in part["terms"]} >= {"iceland"}
+        for t in part["terms"]:
+            assert (t["tf"] == 0) == (t["score"] == 0)
+            if method == "bm25":
+                assert t["score"] == pytest.approx(t["query_weight"] * t["idf"] * t["tf_part"])
+            else:
+                assert t["score"] == pytest.approx(t["query_weight"] * t["tf_part"])
+        assert sum(t["score"] for t in part["terms"]) == pytest.approx(r["score"], abs=1e-5)
+
+
+def test_explain_hybrid_shows_both_methods_and_the_fusion(idx):
+    results = explained(idx, "iceland volcanoes eruption")
+    for r in results:
+        e = r["explain"]
+        assert e["method"] == "hybrid" and e["fusion"] == "rrf"
+        assert [p["method"] for p in e["parts"]] == ["bm25", "tfidf"]
+        ranks = [p["rank"] for p in e["parts"] if p["rank"] is not None]
+        assert sum(1 / (60 + rank) for rank in ranks) == pytest.approx(r["score"], abs=1e-6)
+        assert f"{r['score']:.6f}" in e["fused"]
+    # Each method's part is that method's own score of the passage.
+    alone = {m: {x["passage"]["id"]: x["score"] for x in search_json(idx, "iceland volcanoes eruption", "--method", m)["results"]}
+             for m in ("bm25", "tfidf")}
+    for r in results:
+        for p in r["explain"]["parts"]:
+            if r["passage"]["id"] in alone[p["method"]]:
+                assert p["score"] == pytest.approx(alone[p["method"]][r["passage"]["id"]], abs=1e-5)
+    linear = explained(idx, "iceland volcanoes eruption", "--fusion", "linear")
+    assert all(r["explain"]["fusion"] == "linear" for r in linear)
 
 
 def test_explain_counts_repeated_query_terms(idx):
-    out = ok("search", "iceland iceland volcanoes", "--index", idx, "--explain", "--method", "bm25", "-k", "1").stdout
-    lines = {t[0]: t for t in EXPLAIN.findall(out)}
-    assert lines["iceland"][6] == "2"
-    assert lines["volcano"][6] == ""  # once in the query: no "× n in query"
+    (r,) = explained(idx, "iceland iceland volcanoes", "--method", "bm25", "-k", "1")
+    weights = {t["term"]: t["query_weight"] for t in r["explain"]["parts"][0]["terms"]}
+    assert weights["iceland"] == 2 and weights["volcano"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "jsonl"])
+def test_explain_in_every_format(idx, fmt):
+    out = ok("search", "iceland volcanoes", "--index", idx, "--explain", "--format", fmt).stdout
+    plain = ok("search", "iceland volcanoes", "--index", idx, "--format", fmt).stdout
+    if fmt == "jsonl":
+        assert all("explain" in json.loads(line) for line in out.splitlines())
+        assert not any("explain" in json.loads(line) for line in plain.splitlines())
+    else:
+        for needed in ("bm25 ", "tfidf ", "rrf: 1/(60+", "idf ", "passage weight"):
+            assert needed in out and needed not in plain
 
 
 @pytest.mark.parametrize("method", ["bm25", "tfidf", "hybrid"])
@@ -522,7 +563,8 @@ def test_binary_file_warned_and_skipped(bad_index):
     _, out, result = bad_index
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert any("bin.txt" in w and "binary" in w for w in warnings), result.stderr
-    assert "No results" in ok("search", "binaryword", "--index", out).stdout
+    result = invoke("search", "binaryword", "--index", out)
+    assert result.exit_code == 1 and "No results" in result.stdout
 
 
 def test_empty_file_warned(bad_index):

@@ -439,7 +439,7 @@ def test_per_source_cap_and_explain(index):
     found = index.search("iceland", k=10, per_source=1)
     assert len({r.source.id for r in found.results}) == len(found.results)
     r = index.search("iceland glacier", k=1, method="bm25", explain=True).results[0]
-    assert sum(c.score for c in r.explanation) == pytest.approx(r.score, abs=1e-5)
+    assert sum(c.score for c in r.explanation.parts[0].terms) == pytest.approx(r.score, abs=1e-5)
 
 
 def test_rank_documents_scores_a_source_by_its_best_passage(index):
@@ -488,7 +488,7 @@ def test_snippet_highlights_point_at_matches():
 
 @given(st.lists(st.integers(0, 5), max_size=40))
 def test_place_in_source_counts_earlier_entries_of_the_same_source(sources):
-    from citesearch.search.searcher import _place_in_source
+    from citesearch.search.ranking import _place_in_source
 
     seen: Counter[int] = Counter()
     expected = []

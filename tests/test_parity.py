@@ -96,7 +96,7 @@ def test_query_time_parameters_equal_an_index_built_with_them(collection, tmp_pa
     build_index(load_documents([d / "corpus.jsonl"]), other, IndexSettings(passage_words=1_000_000, bm25=params), workers=1)
     with Index.open(other) as built:
         for q in queries[:10]:
-            a = index.rank(plain_query(q["text"]), method="bm25", bm25_params=params).top(20)
+            a = index.rank(plain_query(q["text"]), method="bm25", bm25=params).top(20)
             b = built.rank(plain_query(q["text"]), method="bm25").top(20)
             np.testing.assert_array_equal(a[0], b[0])
             np.testing.assert_allclose(a[1], b[1], rtol=1e-6)

@@ -163,15 +163,16 @@ def test_numpy_float_weights_multiply_in_float64(index):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_batch_runs_are_the_same_compiled_or_not(built, workers):
+    from citesearch.search import SearchOptions
     from citesearch.search.batch import BatchOptions, run_queries, worth_compiling
     from citesearch.search.expansion import RM3
 
     assert not worth_compiling(1000, 3000) and worth_compiling(2000, 1_000_000)
     numbered = [(str(i), text) for i, text in enumerate(queries(40))]
     for opts in (
-        BatchOptions(k=50, method="bm25"),
+        BatchOptions(SearchOptions(method="bm25"), k=50),
         BatchOptions(k=20, level="passage"),  # hybrid, the default
-        BatchOptions(k=10, method="tfidf", expand=RM3(5, 10, 0.5)),
+        BatchOptions(SearchOptions(method="tfidf", expand=RM3(5, 10, 0.5)), k=10),
     ):
         runs = [list(run_queries(built, numbered, opts, workers, compiled=c)) for c in (False, True)]
         assert runs[0] == runs[1]
@@ -179,13 +180,13 @@ def test_batch_runs_are_the_same_compiled_or_not(built, workers):
 
 
 def test_batch_compiles_when_the_rankings_pay_for_it(built, monkeypatch):
-    from citesearch.search import batch
+    from citesearch.search import SearchOptions, batch
 
     loads = []
     monkeypatch.setattr(batch, "_load_compiled", lambda: loads.append(1) or False)
     monkeypatch.setattr(batch, "COMPILED_FROM", 40 * 3000 + 1)  # 40 queries, 3000 passages
     numbered = [(str(i), text) for i, text in enumerate(queries(40))]
-    list(batch.run_queries(built, numbered, batch.BatchOptions(method="bm25"), workers=1))
+    list(batch.run_queries(built, numbered, batch.BatchOptions(SearchOptions(method="bm25")), workers=1))
     assert loads == []  # one ranking a query: 40 x 3000 is under the threshold
     list(batch.run_queries(built, numbered, batch.BatchOptions(), workers=1))
     assert loads == [1]  # hybrid, the default, ranks twice

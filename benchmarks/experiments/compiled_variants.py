@@ -26,7 +26,7 @@ import numpy as np
 
 from citesearch import Index
 from citesearch.search.compiled import _sift_down, _sift_up, _worse
-from citesearch.search.ranking import top_indices
+from citesearch.search.scoring import top_indices
 
 
 @numba.njit(cache=True, nogil=True)

@@ -24,7 +24,7 @@ import numpy as np
 import citesearch
 from citesearch.search.fusion import RRF_DEPTH, RRF_K, rrf
 from citesearch.search.query import plain_query
-from citesearch.search.ranking import top_indices
+from citesearch.search.scoring import top_indices
 
 K = 10
 

@@ -1,6 +1,6 @@
 """Each long posting list's highest-weight postings, stored so search can prune.
 
-Exact top-k search (``search/ranking.py``) needs, before it touches a long posting
+Exact top-k search (``search/scoring.py``) needs, before it touches a long posting
 list, a lower bound on the k-th best score. It gets one by scoring the few postings of
 each query term that weigh the most. For every term with more than ``PREFIX`` postings
 the index keeps the positions (within the term's slice of the postings) of its

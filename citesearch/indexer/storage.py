@@ -24,6 +24,7 @@ build leaves the previous index as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -31,12 +32,13 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import CitesearchError, IndexCorrupt
+from ..errors import CitesearchError, IndexClosed, IndexCorrupt
 from .manifest import MANIFEST, FileEntry, Manifest, read_manifest, write_manifest
 
 DEFAULT_INDEX_DIR = ".citesearch"
@@ -220,6 +222,27 @@ def writing(target: str | os.PathLike[str]) -> Iterator[IndexWriter]:
         raise
 
 
+@dataclass(frozen=True)
+class SourceRecord:
+    """A row of the store's ``sources`` table (its text left in the store)."""
+
+    row: int
+    id: str
+    path: str
+    title: str
+    passages: int = 0
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    row: int
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    source: SourceRecord
+
+
 def default_index_path() -> Path:
     """``$CITESEARCH_INDEX``, else ``./.citesearch``."""
     return Path(os.environ.get("CITESEARCH_INDEX") or DEFAULT_INDEX_DIR)
@@ -239,10 +262,10 @@ class IndexReader:
                 for name in ARRAYS
             }
             uri = (self.path / STORE).resolve().as_uri() + "?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._db: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
             # Read the store through a memory map too: a row lookup then touches its
             # page in place instead of copying all 64 KiB of it (8.5 -> 3.3 us a row).
-            self.db.execute(f"PRAGMA mmap_size={(self.path / STORE).stat().st_size}")
+            self._db.execute(f"PRAGMA mmap_size={(self.path / STORE).stat().st_size}")
         except (OSError, ValueError, sqlite3.Error) as exc:
             raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
         self.indptr = self.arrays["postings_indptr"]
@@ -253,8 +276,16 @@ class IndexReader:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise IndexClosed(f"the index at {self.path} is closed", hint="Open it again: Index.open(path)")
+        return self._db
+
     def close(self) -> None:
-        self.db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def verify(self) -> list[str]:
         """Names of files whose checksum no longer matches the manifest."""
@@ -287,3 +318,108 @@ class IndexReader:
 
     def term_strings(self, ids: list[int]) -> dict[int, str]:
         return dict(self.select_in("SELECT id, term FROM terms WHERE id IN ({marks})", ids))
+
+    # -- records: every query of the store's tables is here --------------------------
+
+    def passage_ids(self, rows) -> dict[int, str]:
+        """``doc_id#ordinal`` of each passage row."""
+        return dict(
+            self.select_in(
+                "SELECT p.row, s.id || '#' || p.ordinal FROM passages p JOIN sources s ON s.row = p.source "
+                "WHERE p.row IN ({marks})",
+                [int(r) for r in rows],
+            )
+        )
+
+    def source_ids(self, rows) -> dict[int, str]:
+        return dict(self.select_in("SELECT row, id FROM sources WHERE row IN ({marks})", [int(r) for r in rows]))
+
+    def passage_texts(self, rows) -> dict[int, str]:
+        return dict(
+            self.select_in(
+                'SELECT p.row, substr(s.text, p.start + 1, p."end" - p.start) FROM passages p '
+                "JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+                [int(r) for r in rows],
+            )
+        )
+
+    def passages(self, rows) -> dict[int, PassageRecord]:
+        """Each passage row's record, with its source's."""
+        return {
+            row: PassageRecord(row, ordinal, start, end, text, SourceRecord(source, sid, path, title))
+            for row, source, sid, path, title, ordinal, start, end, text in self.select_in(
+                'SELECT p.row, s.row, s.id, s.path, COALESCE(s.title, s.text), p.ordinal, p.start, p."end", '
+                'substr(s.text, p.start + 1, p."end" - p.start) '
+                "FROM passages p JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+                [int(r) for r in rows],
+            )
+        }
+
+    def sources_matching(self, pattern: str) -> set[int]:
+        """Rows of the sources whose path (or its end after a ``/``) or id matches the glob."""
+        sql = "SELECT row FROM sources WHERE path GLOB ?1 OR path GLOB '*/' || ?1 OR id GLOB ?1"
+        return {r for (r,) in self.db.execute(sql, (pattern,))}
+
+    def titles_containing(self, words: list[str]) -> Iterator[tuple[int, str]]:
+        """(row, title) of the sources whose title contains any of ``words`` (case-blind)."""
+        where = " OR ".join("COALESCE(title, text) LIKE ?" for _ in words)
+        yield from self.db.execute(f"SELECT row, COALESCE(title, text) FROM sources WHERE {where}", [f"%{w}%" for w in words])
+
+    def sources(self, pattern: str | None = None) -> Iterator[SourceRecord]:
+        """Every source (or those whose path or id matches the glob), in row order, with
+        its passage count."""
+        sql = (
+            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), "
+            "(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM sources s"
+        )
+        if pattern is None:
+            rows = self.db.execute(sql + " ORDER BY s.row")
+        else:
+            where = " WHERE s.path GLOB ?1 OR s.path GLOB '*/' || ?1 OR s.id GLOB ?1 ORDER BY s.row"
+            rows = self.db.execute(sql + where, (pattern,))
+        for row, sid, path, title, count in rows:
+            yield SourceRecord(row, sid, path, title, count)
+
+    def source_by_id(self, doc_id: str) -> SourceRecord | None:
+        found = self.db.execute(
+            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), "
+            "(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM sources s WHERE s.id = ?",
+            (doc_id,),
+        ).fetchone()
+        return SourceRecord(*found) if found else None
+
+    def source_text(self, row: int) -> tuple[str, dict]:
+        """A source's full text and metadata."""
+        text, metadata = self.db.execute("SELECT text, metadata FROM sources WHERE row = ?", (row,)).fetchone()
+        return text, json.loads(metadata)
+
+    def passages_of(self, source: SourceRecord) -> list[PassageRecord]:
+        """A source's passages, in order."""
+        text, _ = self.source_text(source.row)
+        return [
+            PassageRecord(row, ordinal, start, end, text[start:end], source)
+            for row, ordinal, start, end in self.db.execute(
+                'SELECT row, ordinal, start, "end" FROM passages WHERE source = ? ORDER BY ordinal', (source.row,)
+            )
+        ]
+
+    def terms_with_prefix(self, prefix: str, limit: int) -> list[int]:
+        """Ids of up to ``limit`` terms with a surface form that starts with ``prefix``,
+        the most frequent first (stop words left out)."""
+        return [
+            t
+            for (t,) in self.db.execute(
+                "SELECT DISTINCT f.term FROM forms f JOIN terms t ON t.id = f.term "
+                "WHERE f.form >= ?1 AND f.form < ?1 || char(1114111) AND f.term >= 0 ORDER BY t.df DESC, t.id LIMIT ?2",
+                (prefix, limit),
+            )
+        ]
+
+    def forms_like(self, first: str, shortest: int, longest: int) -> Iterator[tuple[str, int]]:
+        """(form, document frequency) of the indexed forms (no stop words) that start with
+        ``first`` and are ``shortest`` to ``longest`` characters long."""
+        yield from self.db.execute(
+            "SELECT f.form, t.df FROM forms f JOIN terms t ON t.id = f.term "
+            "WHERE f.form >= ?1 AND f.form < ?1 || char(1114111) AND f.term >= 0 AND length(f.form) BETWEEN ?2 AND ?3",
+            (first, shortest, longest),
+        )

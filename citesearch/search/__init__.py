@@ -2,7 +2,10 @@
 
 from .query import ParsedQuery, parse_query
 from .results import Citation, PassageRef, Result, SearchResults, SourceRef
-from .searcher import METHODS, Index, default_index_path
+from ..indexer.manifest import METHODS
+from ..indexer.storage import default_index_path
+from .options import SearchOptions
+from .searcher import Index
 
 __all__ = [
     "METHODS",
@@ -11,6 +14,7 @@ __all__ = [
     "ParsedQuery",
     "PassageRef",
     "Result",
+    "SearchOptions",
     "SearchResults",
     "SourceRef",
     "default_index_path",

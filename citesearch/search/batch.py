@@ -13,16 +13,15 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import CitesearchError
 from ..evaluation.trec import trec_lines
-from ..indexer.bm25 import BM25Params
-from ..indexer.manifest import read_manifest
-from .expansion import RM3
+from ..indexer.manifest import Manifest, read_manifest
+from .options import OptionError, SearchOptions
 from .query import parse_query, plain_query
-from .searcher import DEFAULT_FUSION, Index
+from .searcher import Index
 
 RUN_FORMATS = ("trec", "jsonl", "tsv")
 LEVELS = ("document", "passage")
@@ -30,18 +29,32 @@ LEVELS = ("document", "passage")
 
 @dataclass(frozen=True)
 class BatchOptions:
+    search: SearchOptions = SearchOptions()
+    """How each query is ranked."""
     k: int = 1000
-    method: str | None = None
-    fusion: str = DEFAULT_FUSION
-    bm25_params: BM25Params | None = None
-    expand: RM3 | None = None
     level: str = "document"
-    aggregate: str = "max"
     fmt: str = "trec"
-    run_name: str = "citesearch"
+    run_name: str | None = None
+    """The TREC run tag; None: ``citesearch-METHOD`` with the method the run used."""
     syntax: bool = False
     """Read queries with the search syntax (phrases, -exclusions, filters); off by
     default, since topic files hold natural-language text with stray quotes and dashes."""
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise OptionError(f"unknown level {self.level!r}; choose from {', '.join(LEVELS)}")
+        if self.fmt not in RUN_FORMATS:
+            raise OptionError(f"unknown run format {self.fmt!r}; choose from {', '.join(RUN_FORMATS)}")
+
+    def resolve(self, manifest: Manifest) -> BatchOptions:
+        """These options with the index's defaults filled in, the run tag included."""
+        search = self.search.resolve(manifest)
+        return replace(self, search=search, run_name=self.run_name or run_tag(search))
+
+
+def run_tag(options: SearchOptions) -> str:
+    """``citesearch-METHOD`` (``-rm3`` with feedback), for resolved ``options``."""
+    return f"citesearch-{options.method}" + ("-rm3" if options.expand is not None else "")
 
 
 def _score(value: float) -> str:
@@ -56,10 +69,9 @@ def ranked_ids(index: Index, text: str, opts: BatchOptions) -> list[tuple[str, f
     """
     query = parse_query(text) if opts.syntax else plain_query(text)
     if opts.level == "document":
-        pairs = index.rank_documents(query, opts.k, opts.method, opts.fusion, opts.bm25_params, opts.expand, opts.aggregate)
+        pairs = index.rank_documents(query, opts.k, opts.search)
     else:
-        ranked = index.rank(query, opts.method, opts.fusion, opts.bm25_params, opts.expand, depth=opts.k)
-        top, scores = ranked.top(opts.k)
+        top, scores = index.rank(query, opts.search, depth=opts.k).top(opts.k)
         rows = top.tolist()
         ids = index.passage_ids(rows)
         pairs = [(ids[r], float(s)) for r, s in zip(rows, scores)]
@@ -72,14 +84,15 @@ def run_one(index: Index, qid: str, text: str, opts: BatchOptions) -> tuple[str,
     try:
         if opts.fmt == "jsonl":
             query = parse_query(text) if opts.syntax else plain_query(text)
-            per_source = 1 if opts.level == "document" else None
-            found = index.search(query, opts.k, opts.method, per_source, opts.fusion, opts.bm25_params, expand=opts.expand)
+            per_source = 1 if opts.level == "document" else opts.search.per_source
+            found = index.search(query, opts.k, opts.search.with_(per_source=per_source))
             return json.dumps({"id": qid, **found.to_dict()}, ensure_ascii=False) + "\n", None
         pairs = ranked_ids(index, text, opts)
     except CitesearchError as exc:
         return "", f"query {qid}: {exc}"
     if opts.fmt == "tsv":
         return "".join(f"{qid}\t{d}\t{i}\t{_score(s)}\n" for i, (d, s) in enumerate(pairs, 1)), None
+    assert opts.run_name is not None
     return trec_lines(qid, pairs, opts.run_name), None
 
 
@@ -108,12 +121,14 @@ def run_queries(
 ) -> Iterator[tuple[str, str | None]]:
     """(lines, error) per query, in order. ``workers=0`` uses every core. ``compiled``
     ranks in compiled code (see :meth:`Index.open`); by default when the run is large
-    enough to pay for loading it (:func:`worth_compiling`)."""
+    enough to pay for loading it (:func:`worth_compiling`). ``opts`` are resolved against
+    the index (:meth:`BatchOptions.resolve`): its method, and the run tag from it."""
     workers = workers or os.cpu_count() or 1
     chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
+    manifest = read_manifest(index_path)
+    opts = opts.resolve(manifest)
     if compiled is None:
-        manifest = read_manifest(index_path)
-        rankings = (2 if (opts.method or manifest.method) == "hybrid" else 1) + (opts.expand is not None)
+        rankings = (2 if opts.search.method == "hybrid" else 1) + (opts.search.expand is not None)
         compiled = worth_compiling(len(queries) * rankings, manifest.counts.passages)
     # Loaded here, once, so that the forked workers share it; if numba cannot load,
     # rank with numpy, which returns the same.

@@ -1,5 +1,5 @@
 """Compiled (numba) top-k scoring, for processes that run many queries: see
-:meth:`Scorer.top <citesearch.search.ranking.Scorer.top>`.
+:meth:`Scorer.top <citesearch.search.scoring.Scorer.top>`.
 
 Importing numba and loading the cached kernel takes about 0.75 s, more than a whole
 terminal search, so only an Index opened with ``compiled=True`` imports this module
@@ -128,7 +128,7 @@ def top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, m
 
 @numba.njit(cache=True, nogil=True)
 def sampled_bound(indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, sample_size, k, acc):  # pragma: no cover - compiled
-    """θ of :meth:`Scorer._sample <citesearch.search.ranking.Scorer._sample>`, the same
+    """θ of :meth:`Scorer._sample <citesearch.search.scoring.Scorer._sample>`, the same
     value: the k-th best score of the passages counting only each term's sampled
     postings (its ``sample_size`` heaviest, by ``prefixes``, or all of a short list), in
     query-term order; 0 if fewer than k passages score. ``acc`` is a zeroed

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
 from collections.abc import Callable
 
-from .results import Result, SearchResults
+from .results import Explanation, Result, SearchResults, SourceRef
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -21,11 +22,50 @@ def _marked(result: Result, before: str, after: str) -> str:
     return "".join(out)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    """``1 result``, ``2 results``."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
-def render_text(found: SearchResults, color: bool = False, width: int | None = None, explain: bool = False) -> str:
+def member_id(source: SourceRef) -> str | None:
+    """The document id of a source that is one record of a collection file (a JSONL
+    line), None for a source that is a whole file. A file's id is its path, or the tail
+    of its path below the directory it was found under; a record's id is its ``_id``."""
+    if source.id == source.path or source.path.endswith("/" + source.id):
+        return None
+    return source.id
+
+
+def _where(source: SourceRef) -> str:
+    """Where a source is, as text: its path, and for a collection member its id too."""
+    member = member_id(source)
+    return source.path if member is None else f"{source.path} · doc {member}"
+
+
+def explanation_lines(e: Explanation) -> list[str]:
+    """A result's score explained, a line per method and per term, then the fusion."""
+    lines = []
+    for part in e.parts:
+        rank = f", rank {part.rank}" if part.rank is not None and e.fusion else ""
+        lines.append(f"{part.method} {part.score:.4f}{rank}  ({part.formula})")
+        for t in part.terms:
+            if part.method == "bm25":
+                weight = f" × {t.query_weight:g} in query" if t.query_weight != 1 else ""
+                lines.append(
+                    f"  {t.term}: idf {t.idf:.3f} × tf part {t.tf_part:.3f} (tf {t.tf}, length {t.length}){weight}"
+                    f" = {t.score:.4f}"
+                )
+            else:
+                lines.append(
+                    f"  {t.term}: query weight {t.query_weight:.3f} × passage weight {t.tf_part:.3f}"
+                    f" (tf {t.tf}, idf {t.idf:.3f}) = {t.score:.4f}"
+                )
+    if e.fused:
+        lines.append(f"{e.fusion}: {e.fused}")
+    return lines
+
+
+def render_text(found: SearchResults, color: bool = False, width: int | None = None) -> str:
     width = width or min(100, shutil.get_terminal_size((100, 24)).columns)
     bold, dim, reset = (BOLD, DIM, RESET) if color else ("", "", "")
     if not found.results:
@@ -35,7 +75,7 @@ def render_text(found: SearchResults, color: bool = False, width: int | None = N
     for r in found.results:
         head = f"{r.rank:>3}. [{r.citation}] {r.source.title}"
         lines.append(f"{bold}{head}{reset}  {dim}score {r.score:.4f}{reset}")
-        lines.append(f"{indent}{dim}{r.source.path} · passage {r.passage.ordinal}{reset}")
+        lines.append(f"{indent}{dim}{_where(r.source)} · passage {r.passage.ordinal}{reset}")
         # Wrap the plain text, then re-apply highlights by character position.
         plain = textwrap.wrap(r.snippet, width - len(indent)) or [""]
         if color and r.highlights:
@@ -43,17 +83,12 @@ def render_text(found: SearchResults, color: bool = False, width: int | None = N
             wrapped = textwrap.wrap(marked_words, width - len(indent), break_on_hyphens=False)
             plain = [w.replace("\0", BOLD).replace("\1", RESET) for w in wrapped]
         lines += [indent + w for w in plain]
-        for c in r.explanation:
-            lines.append(
-                f"{indent}{dim}{c.term}: idf {c.idf:.3f} × tf part {c.tf_part:.3f} "
-                f"(tf {c.tf}, length {c.length}/{c.avg_length:.1f})"
-                + (f" × {c.query_count} in query" if c.query_count > 1 else "")
-                + f" = {c.score:.4f}{reset}"
-            )
+        if r.explanation is not None:
+            lines += [f"{indent}{dim}{line}{reset}" for line in explanation_lines(r.explanation)]
         lines.append("")
     lines.append(f"{bold}Sources{reset}")
     for c in found.sources:
-        lines.append(f"[{c.citation}] {c.source.title} — {c.source.path} ({_plural(c.hits, 'result')})")
+        lines.append(f"[{c.citation}] {c.source.title} — {_where(c.source)} ({_plural(c.hits, 'result')})")
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +115,8 @@ def render_markdown(found: SearchResults, **_: object) -> str:
             pos = e
         parts.append(_md_escape(text[pos:]))
         out.append(f"{r.rank}. {''.join(parts)} [{r.citation}]")
+        if r.explanation is not None:
+            out += ["", "   ```", *(f"   {line}" for line in explanation_lines(r.explanation)), "   ```", ""]
     out += ["", "**Sources**", ""]
     for c in found.sources:
         out.append(f"[{c.citation}] {_md_escape(c.source.title)} — `{c.source.path}` ({_plural(c.hits, 'result')})  ")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .ranking import top_indices
+from .scoring import top_indices
 
 RRF_K = 60
 RRF_DEPTH = 1000

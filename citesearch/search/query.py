@@ -2,6 +2,7 @@
 
 ======================  ===================================================
 ``word``                a search term (analyzed like the indexed text)
+``word*``               any word starting with it (``immuno*``)
 ``"exact phrase"``      its words must appear together, in this order
 ``-word``, ``-"a b"``   passages containing it are left out
 ``source:GLOB``         only sources whose path or id matches the glob
@@ -34,10 +35,11 @@ class ParsedQuery:
     excluded: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     titles: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
 
     @property
     def positive_text(self) -> str:
-        """Everything that contributes to the score: terms and phrase words."""
+        """The words that contribute to the score (terms and phrase words; prefixes apart)."""
         return " ".join(self.terms + self.phrases)
 
 
@@ -49,15 +51,16 @@ def plain_query(text: str) -> ParsedQuery:
 def parse_query(text: str) -> ParsedQuery:
     """Parse ``text`` into terms, phrases, exclusions and filters.
 
-    >>> q = parse_query('tumor "immune checkpoint" -mouse source:*.md title:review')
-    >>> q.terms, q.phrases, q.excluded, q.sources, q.titles
-    (('tumor',), ('immune checkpoint',), ('mouse',), ('*.md',), ('review',))
+    >>> q = parse_query('tumor "immune checkpoint" -mouse source:*.md title:review immuno*')
+    >>> q.terms, q.phrases, q.excluded, q.sources, q.titles, q.prefixes
+    (('tumor',), ('immune checkpoint',), ('mouse',), ('*.md',), ('review',), ('immuno',))
     """
     terms: list[str] = []
     phrases: list[str] = []
     excluded: list[str] = []
     sources: list[str] = []
     titles: list[str] = []
+    prefixes: list[str] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
@@ -85,6 +88,10 @@ def parse_query(text: str) -> ParsedQuery:
             excluded.append(value)
         elif phrase is not None:
             phrases.append(value)
+        elif value.endswith("*") and len(value.rstrip("*")) > 0 and not field:
+            prefixes.append(value.rstrip("*"))
         else:
             terms.append(value)
-    return ParsedQuery(text, tuple(terms), tuple(phrases), tuple(excluded), tuple(sources), tuple(titles))
+    return ParsedQuery(
+        text, tuple(terms), tuple(phrases), tuple(excluded), tuple(sources), tuple(titles), tuple(prefixes)
+    )

@@ -38,16 +38,74 @@ class PassageRef:
 
 @dataclass(frozen=True)
 class TermContribution:
-    """One query term's BM25 contribution to one passage's score (``--explain``)."""
+    """One query term's part of one method's score of one passage (``--explain``).
+
+    BM25: ``score = query_weight × idf × tf_part``, with ``query_weight`` the term's
+    count in the query and ``tf_part`` the variant's saturated, length-normalized tf.
+    TF-IDF: ``score = query_weight × tf_part``, both L2-normalized tf·idf weights, of
+    the query and of the passage."""
 
     term: str
-    query_count: int
+    query_weight: float
     idf: float
     tf: int
     length: int
-    avg_length: float
     tf_part: float
     score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "term": self.term,
+            "query_weight": self.query_weight,
+            "idf": self.idf,
+            "tf": self.tf,
+            "length": self.length,
+            "tf_part": self.tf_part,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class MethodExplanation:
+    """One ranking method's score of a passage, term by term, and the passage's rank in
+    that method's ranking."""
+
+    method: str
+    score: float
+    rank: int | None
+    terms: tuple[TermContribution, ...]
+    formula: str
+    """How the method scores, e.g. ``okapi k1=1.2 b=0.4, avg length 180.3``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "score": self.score,
+            "rank": self.rank,
+            "formula": self.formula,
+            "terms": [t.to_dict() for t in self.terms],
+        }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a result scored what it did: each method's part and, for hybrid, the fusion."""
+
+    method: str
+    score: float
+    parts: tuple[MethodExplanation, ...]
+    fusion: str | None = None
+    fused: str | None = None
+    """The fusion written out, e.g. ``1/(60+3) + 1/(60+1) = 0.032266``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "score": self.score,
+            "fusion": self.fusion,
+            "fused": self.fused,
+            "parts": [p.to_dict() for p in self.parts],
+        }
 
 
 @dataclass(frozen=True)
@@ -60,10 +118,10 @@ class Result:
     snippet: str
     highlights: tuple[tuple[int, int], ...] = ()
     """Spans of ``snippet`` that match the query."""
-    explanation: tuple[TermContribution, ...] = ()
+    explanation: Explanation | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "rank": self.rank,
             "score": self.score,
             "citation": self.citation,
@@ -71,6 +129,9 @@ class Result:
             "source": self.source.to_dict(),
             "snippet": self.snippet,
         }
+        if self.explanation is not None:
+            out["explain"] = self.explanation.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -91,6 +152,10 @@ class SearchResults:
     method: str
     results: list[Result] = field(default_factory=list)
     sources: list[Citation] = field(default_factory=list)
+    unmatched: tuple[str, ...] = ()
+    """Query words that match nothing in the index."""
+    suggestions: dict[str, str] = field(default_factory=dict)
+    """For some of ``unmatched``: the indexed word it was probably meant to be."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
