@@ -212,18 +212,32 @@ class QueryCommand(click.Command):
         i = 0
         while i < len(args):
             arg = args[i]
-            if arg == "--":
-                words += args[i + 1 :]
-                break
-            name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
-            if arg in takes_value or (name in takes_value and takes_value[name] and arg != name):
-                options.append(arg)
-                if takes_value.get(arg) and i + 1 < len(args):
-                    options.append(args[i + 1])
-                    i += 1
-            else:
-                words.append(arg)
             i += 1
+            if arg == "--":
+                words += args[i:]
+                break
+            name, eq, value = arg.partition("=")
+            if arg.startswith("--"):
+                if name not in takes_value:  # a mistyped option, not a query word
+                    raise click.NoSuchOption(name, possibilities=list(takes_value), ctx=ctx)
+            elif arg.startswith("-") and name not in takes_value:
+                name, value = arg[:2], arg[2:]  # -k5
+                if not (takes_value.get(name) and value.isdigit()):
+                    words.append(arg)  # -word: an exclusion
+                    continue
+                eq = "="
+            elif not arg.startswith("-") or arg == "-":
+                words.append(arg)
+                continue
+            if eq:
+                options += [name, value]
+            elif takes_value[name]:
+                if i >= len(args):
+                    raise click.BadOptionUsage(name, f"Option '{name}' requires an argument.", ctx=ctx)
+                options += [name, args[i]]
+                i += 1
+            else:
+                options.append(name)
         return super().parse_args(ctx, options + ["--"] + words)
 
 

@@ -175,7 +175,6 @@ def test_top_option_forms(idx, top):
     assert hits(found) == full[:2]
 
 
-@pytest.mark.xfail(strict=True, reason="-k=2 reaches click as -k with the value '=2': a usage error (exit 2)")
 def test_top_short_option_with_equals(idx):
     full = hits(search_json(idx, "iceland"))
     found = json.loads(ok("search", "iceland", "-k=2", "--format", "json", "--index", idx).stdout)
@@ -204,7 +203,6 @@ def test_help_still_shows_help(args, tmp_path):
     assert "word*" in result.stdout and "-word" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="a query word starting with -k is taken as -k VALUE: 'ilauea' is not an integer")
 def test_excluded_word_starting_with_k(idx):
     expected = search_json(idx, "iceland -kilauea")
     assert expected["results"]
@@ -213,7 +211,6 @@ def test_excluded_word_starting_with_k(idx):
     assert hits(json.loads(result.stdout)) == hits(expected)
 
 
-@pytest.mark.xfail(strict=True, reason="an option missing its value at the end takes the inserted '--' as its value")
 @pytest.mark.parametrize("option", ["--format", "-k", "--index"])
 def test_option_without_value_at_the_end(idx, option):
     result = invoke("search", "iceland", *(["--index", idx] if option != "--index" else []), option)
@@ -707,3 +704,14 @@ def test_explain_text_names_the_parameters(idx):
     out = ok("search", "iceland", "--index", idx, "--explain", "--variant", "lucene", "--k1", "1.5").stdout
     line = r"^\s+bm25 [\d.]+, rank \d+  \(lucene k1=1\.5 b=[\d.]+, average passage length [\d.]+\)$"
     assert re.search(line, out, re.MULTILINE), out
+
+
+def test_a_mistyped_long_option_is_an_error_not_a_query_word(idx):
+    result = invoke("search", "iceland", "--fromat", "json", "--index", idx)
+    assert result.exit_code == 2
+    assert "No such option '--fromat'. Did you mean '--format'?" in result.output
+
+
+def test_a_one_letter_prefix_is_refused_clearly(idx):
+    result = fails("search", "i*", "--index", idx)
+    assert "i*: a prefix needs at least 2 letters" in result.output

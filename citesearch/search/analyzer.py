@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..errors import QuerySyntaxError
 from ..indexer.analysis import Tokenizer, make_query_stemmer
 from ..indexer.storage import IndexReader
 
@@ -55,10 +56,11 @@ class QueryAnalyzer:
         """Term ids of the forms starting with ``prefix`` (at most :data:`PREFIX_TERMS`,
         the most frequent), for a query word ``prefix*``."""
         forms = self.tokenizer.forms(prefix)
-        if len(forms) != 1 or len(forms[0]) < MIN_PREFIX:
+        if not forms or len(forms[-1]) < MIN_PREFIX:
+            raise QuerySyntaxError(f"{prefix}*: a prefix needs at least {MIN_PREFIX} letters")
+        if len(forms) != 1:
             return []
-        found = self.reader.terms_with_prefix(forms[0], PREFIX_TERMS)
-        return found
+        return self.reader.terms_with_prefix(forms[0], PREFIX_TERMS)
 
     def suggest(self, word: str) -> str | None:
         """The indexed form closest to ``word`` (a query word that matches nothing): at
