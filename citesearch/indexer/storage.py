@@ -255,6 +255,12 @@ class IndexReader:
         self.path = Path(path)
         self.manifest = read_manifest(self.path)
         try:
+            # A file cut short (an interrupted copy, a full disk) fails here in one line, not
+            # as a traceback from the first query that reads past its end.
+            for name, entry in self.manifest.files.items():
+                size = (self.path / name).stat().st_size
+                if size != entry.bytes:
+                    raise IndexCorrupt(f"index at {self.path} is damaged: {name} has {size} bytes, not {entry.bytes}")
             # Plain ndarray views of the maps: slicing a np.memmap costs microseconds
             # per call in Python, and search slices a few dozen times per query.
             self.arrays = {
@@ -266,7 +272,8 @@ class IndexReader:
             # Read the store through a memory map too: a row lookup then touches its
             # page in place instead of copying all 64 KiB of it (8.5 -> 3.3 us a row).
             self._db.execute(f"PRAGMA mmap_size={(self.path / STORE).stat().st_size}")
-        except (OSError, ValueError, sqlite3.Error) as exc:
+            self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # "file is not a database"
+        except (OSError, ValueError, EOFError, sqlite3.Error) as exc:  # EOFError: np.load of an empty file
             raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
         self.indptr = self.arrays["postings_indptr"]
         self.postings = self.arrays["postings_passages"]
