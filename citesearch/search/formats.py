@@ -100,8 +100,84 @@ def render_jsonl(found: SearchResults, **_: object) -> str:
     return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in found.results)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("*", "\\*").replace("_", "\\_").replace("[", "\\[").replace("]", "\\]")
+# Markdown (CommonMark, GFM): what could read as markup, escaped once, and only that.
+_MD_CANDIDATES = re.compile(r"[\\`*_~\[\]<&]")
+_MD_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
+_MD_BLOCK = re.compile(r"#{1,6}(?=[ \t]|$)|[>\[]|[-+*](?=[ \t]|$)|\d{1,9}(?=[.)](?:[ \t]|$))|=+[ \t]*$|~~~")
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _md_escape(text: str, spans: tuple[tuple[int, int], ...] = (), line_start: bool = False) -> str:
+    """``text`` as Markdown inline content, with ``spans`` of it in bold.
+
+    A character is escaped only where it could start markup: a backslash before
+    punctuation, a code tick, an emphasis or strikethrough character that could open or
+    close (not "5 * 3", not the "_" of snake_case), a "]" that could end a link ("](") ,
+    "<" before a tag or autolink, "&" of an entity; and at the start of a line
+    (``line_start``: a list item's text), what would open a heading, quote, list or
+    link definition. ``text`` is taken to sit between spaces."""
+    bounds = {p for span in spans for p in span}
+    n = len(text)
+
+    def char(i: int) -> str:  # the character the Markdown reader sees at i
+        return " " if i < 0 or i >= n else text[i]
+
+    escape = set()
+    for m in _MD_CANDIDATES.finditer(text):
+        i, c = m.start(), m.group()
+        before = "*" if i in bounds else char(i - 1)
+        after = "*" if i + 1 in bounds else char(i + 1)
+        if c == "\\":
+            needed = after in _ASCII_PUNCTUATION
+        elif c in "*~":
+            needed = not (before.isspace() and after.isspace())
+        elif c == "_":
+            needed = not (before.isspace() and after.isspace()) and not (before.isalnum() and after.isalnum())
+        elif c == "]":
+            needed = after == "("
+        elif c == "<":
+            needed = after.isascii() and (after.isalpha() or after in "/!?")
+        elif c == "&":
+            needed = _MD_ENTITY.match(text, i) is not None
+        else:  # a code tick, always; "[" only at a line's start
+            needed = c == "`"
+        if needed:
+            escape.add(i)
+    if line_start and (m := _MD_BLOCK.match(text)):
+        escape.add(m.end() if m.group()[0].isdigit() else 0)
+    out, pos = [], 0
+    for i in sorted(escape | bounds):
+        out.append(text[pos:i])
+        if i in bounds:
+            out.append("**")
+        if i in escape:
+            out.append("\\")
+        pos = i
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _md_code(text: str) -> str:
+    """``text`` as a code span, fenced by more ticks than it holds in a row."""
+    ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _md_where(source: SourceRef) -> str:
+    member = member_id(source)
+    return _md_code(source.path) + ("" if member is None else f" · doc {_md_code(member)}")
+
+
+def _merged(spans: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """Highlight spans, touching ones joined (one bold run, not "**a****b**")."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(e, out[-1][1]))
+        elif e > s:
+            out.append((s, e))
+    return tuple(out)
 
 
 def render_markdown(found: SearchResults, **_: object) -> str:
@@ -109,17 +185,13 @@ def render_markdown(found: SearchResults, **_: object) -> str:
     if not found.results:
         return "\n".join(out + ["No results.", ""])
     for r in found.results:
-        text, pos, parts = r.snippet, 0, []
-        for s, e in r.highlights:
-            parts += [_md_escape(text[pos:s]), "**", _md_escape(text[s:e]), "**"]
-            pos = e
-        parts.append(_md_escape(text[pos:]))
-        out.append(f"{r.rank}. {''.join(parts)} [{r.citation}]")
+        out.append(f"{r.rank}. {_md_escape(r.snippet, _merged(r.highlights), line_start=True)} [{r.citation}]")
         if r.explanation is not None:
             out += ["", "   ```", *(f"   {line}" for line in explanation_lines(r.explanation)), "   ```", ""]
     out += ["", "**Sources**", ""]
     for c in found.sources:
-        out.append(f"[{c.citation}] {_md_escape(c.source.title)} — `{c.source.path}` ({_plural(c.hits, 'result')})  ")
+        title = _md_escape(" ".join(c.source.title.split()))
+        out.append(f"[{c.citation}] {title} — {_md_where(c.source)} ({_plural(c.hits, 'result')})  ")
     return "\n".join(out) + "\n"
 
 

@@ -39,7 +39,7 @@ _SPLIT_MARKS = re.compile(f"([{_OPENS}{_CLOSE}])")
 _PRIVATE = re.compile("[\ue000-\uf8ff]")
 _LONG = 12  # a text longer than this many snippets may be cut at a line break, not only a blank line
 
-# Whole lines of markup, per line (re.M).
+# Whole lines of markup, per line (re.MULTILINE).
 _LINES = re.compile(
     r"^(?:"
     # reST over/underlines, Markdown rules and setext underlines, code fences
@@ -52,7 +52,7 @@ _LINES = re.compile(
     r"|^[ \t]{0,3}#{1,6}[ \t]+(?P<heading>[^\n]*?)(?:[ \t]+#+)?[ \t]*$"
     r"|^(?P<indent>[ \t]*)[-*](?=[ \t]+\S)"  # list bullets (not "+": "+ 3 more")
     r"|^[ \t]{0,3}>(?:[ \t]+(?=[^\d=\s])|[ \t]*$)",  # block quotes (not "> 50%")
-    re.M,
+    re.MULTILINE,
 )
 
 
@@ -70,6 +70,7 @@ def _line(m: re.Match[str]) -> str:
 _MASKED = "*_[]()<>:`#"
 _MASK = {ord(c): _MASK_BASE + ord(c) for c in _MASKED}
 _UNMASK = {v: k for k, v in _MASK.items()}
+_LITERAL = re.compile(r"::(?<=\S::)(?=[ \t]*$)", re.MULTILINE)  # reST's "text::" before a literal block reads "text:"
 _ROLE = re.compile(r":(?<![\w`]:)[\w.+-]+:(?=`)")
 _TICKS = re.compile(
     # reST links `text <url>`_ and `text`_, else a code span (Markdown, or reST ``literal``)
@@ -85,12 +86,13 @@ _AUTOLINK = re.compile(r"<(?P<url>(?:https?|ftp|mailto):[^>\s]+)>")
 # non-space inside, so "5 * 3", "2*3*4" and snake_case are left alone; a closing marker
 # after a match counts as a word character, an opening one before a match too.
 _PARAGRAPH = r"(?:[^\n]|\n(?![ \t]*\n))"
+_EMPHASIS_CHARS = 200  # the longest emphasis looked for: an unclosed marker costs a scan this long
 _STARS = re.compile(
-    rf"(?P<stars>\*(?<![\w{_CLOSE}\\*]\*)\*{{0,2}})(?=[^\s*])(?P<inner>{_PARAGRAPH}+?)"
+    rf"(?P<stars>\*(?<![\w{_CLOSE}\\*]\*)\*{{0,2}})(?=[^\s*])(?P<inner>{_PARAGRAPH}{{1,{_EMPHASIS_CHARS}}}?)"
     rf"(?<=[^\s*\\])(?P=stars)(?![\w{_OPENS}*])"
 )
 _UNDERS = re.compile(
-    rf"(?P<unders>_(?<![\w{_CLOSE}\\]_)_?)(?=[^\s_])(?P<inner>{_PARAGRAPH}+?)"
+    rf"(?P<unders>_(?<![\w{_CLOSE}\\]_)_?)(?=[^\s_])(?P<inner>{_PARAGRAPH}{{1,{_EMPHASIS_CHARS}}}?)"
     rf"(?<=[^\s_\\])(?P=unders)(?![\w{_OPENS}])"
 )
 _IDENTIFIER = re.compile(r"\w+")
@@ -152,6 +154,8 @@ def clean_markup(text: str) -> str:
 def _strip_markup(text: str) -> str:
     """``text`` without markup, white space not yet folded, code spans still masked."""
     text = _LINES.sub(_line, text)
+    if "::" in text:
+        text = _LITERAL.sub(":", text)
     if "`" in text:
         if ":`" in text:
             text = _ROLE.sub("", text)
@@ -213,24 +217,32 @@ def _cluster(matches: list[Match], weights: dict[int, int], size: int) -> tuple[
 
 
 _SENTENCE_START = re.compile(r"[.!?…][\"')\]”’]*\s+(?=[\"“(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|Sr|Jr|St|vs|etc|al|Fig|No|[A-Z])|\be\.g|\bi\.e)\.$")
 
 
-def _place(text: str, matches: list[Match], cluster: tuple[int, int] | None, size: int) -> tuple[int, int]:
+def _place(
+    text: str, matches: list[Match], cluster: tuple[int, int] | None, size: int, whole: bool = True
+) -> tuple[int, int]:
     """The window of ``text`` to show around ``cluster``: from the text's start when that
-    shows the cluster's terms, else from the start of the cluster's sentence or a little
-    before it; cut at white space."""
+    shows the cluster's terms (and ``text`` is the whole text, not a part cut out of it),
+    else from the start of the cluster's sentence or a little before it; cut at white
+    space."""
     n = len(text)
     if n <= size:
         return 0, n
     first, last = cluster or (0, 0)
-    terms = {t for s, e, t in matches if first <= s and e <= last}
-    if last <= size - size // 8 or (first < size // 4 and terms <= {t for _, e, t in matches if e <= size}):
+    if whole and (
+        last <= size - size // 8
+        or first < size // 4
+        and {t for s, e, t in matches if first <= s and e <= last} <= {t for _, e, t in matches if e <= size}
+    ):
         start = 0
     else:
         start = max(0, first - min(size - (last - first), size // 5))
         sentence = None
         for m in _SENTENCE_START.finditer(text, start, first + 1):
-            sentence = m.end()
+            if not _ABBREVIATION.search(text, max(0, m.start() - 6), m.start() + 1):
+                sentence = m.end()
         if sentence is not None:
             start = sentence
         elif start > 0 and not text[start - 1].isspace():
@@ -251,7 +263,7 @@ def _paragraph_start(text: str, at: int, size: int) -> int:
         start = m.end()
     if start >= 0 or len(text) <= _LONG * size:
         return max(start, 0)
-    return text.rfind("\n", max(0, at - 2 * size), at) + 1 or at
+    return text.rfind("\n", max(0, at - 2 * size), at) + 1 or text.rfind(" ", 0, at) + 1
 
 
 def _paragraph_end(text: str, at: int, size: int) -> int:
@@ -261,7 +273,9 @@ def _paragraph_end(text: str, at: int, size: int) -> int:
     if m or len(text) <= _LONG * size:
         return m.start() if m else len(text)
     end = text.find("\n", at, at + 2 * size)
-    return end if end >= 0 else at
+    if end < 0:
+        end = text.find(" ", at)
+    return end if end >= 0 else len(text)
 
 
 def make_snippet(
@@ -324,16 +338,14 @@ def make_snippet(
     clean = "".join(parts[::2])
     if "`" in region:  # code spans were masked
         clean = clean.translate(_UNMASK)
-    start, end = _place(clean, found, _cluster(found, weight, size), size)
+    start, end = _place(clean, found, _cluster(found, weight, size), size, whole=lo == a == 0)
     # Trim white space and a heading separator left at either edge.
     window = clean[start:end]
     stripped = window.lstrip()
-    if stripped.startswith(SEPARATOR.lstrip()):
-        stripped = stripped[len(SEPARATOR.lstrip()) :]
+    stripped = stripped.removeprefix(SEPARATOR.lstrip())
     start += len(window) - len(stripped)
     window = stripped.rstrip()
-    if window.endswith(SEPARATOR.rstrip()):
-        window = window[: -len(SEPARATOR.rstrip())].rstrip()
+    window = window.removesuffix(SEPARATOR.rstrip()).rstrip()
     end = start + len(window)
     head = ELLIPSIS if start > 0 or a > 0 or lo > 0 else ""
     tail = ELLIPSIS if end < len(clean) or b < len(marked) or hi < len(text) else ""
