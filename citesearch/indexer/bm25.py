@@ -90,6 +90,8 @@ class BM25Params:
             raise ValueError(f"unknown BM25 variant {self.variant!r}; choose from {', '.join(BM25_VARIANTS)}")
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ValueError("BM25 needs k1 >= 0 and 0 <= b <= 1")
+        if self.delta is None:  # the variant's own: equal to the same parameters written out
+            object.__setattr__(self, "delta", DEFAULT_DELTA.get(self.variant, 0.0))
 
     @property
     def effective_delta(self) -> float:

@@ -422,11 +422,11 @@ class IndexReader:
             )
         ]
 
-    def forms_like(self, first: str, shortest: int, longest: int) -> Iterator[tuple[str, int]]:
-        """(form, document frequency) of the indexed forms (no stop words) that start with
-        ``first`` and are ``shortest`` to ``longest`` characters long."""
-        yield from self.db.execute(
-            "SELECT f.form, t.df FROM forms f JOIN terms t ON t.id = f.term "
-            "WHERE f.form >= ?1 AND f.form < ?1 || char(1114111) AND f.term >= 0 AND length(f.form) BETWEEN ?2 AND ?3",
-            (first, shortest, longest),
+    def form_frequencies(self, forms: list[str]) -> dict[str, int]:
+        """The document frequency of the term of each of ``forms`` the index has (stop
+        words left out)."""
+        return dict(
+            self.select_in(
+                "SELECT f.form, t.df FROM forms f JOIN terms t ON t.id = f.term WHERE f.form IN ({marks})", forms
+            )
         )
