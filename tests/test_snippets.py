@@ -292,3 +292,10 @@ def test_highlights_always_point_at_matched_words(pieces, size):
     assert list(spans) == sorted(spans) and all(s < e for s, e in spans)
     assert len(snippet) <= size + 2 * len(ELLIPSIS) + 2  # a separator may stretch the fold a little
     assert "\n" not in snippet and "  " not in snippet
+
+
+def test_citation_marks_are_not_reference_links():
+    from citesearch.search.snippets import clean_markup
+
+    text = "the immune attack [2][6], and [ref][1] too"
+    assert clean_markup(text) == "the immune attack [2][6], and ref too"

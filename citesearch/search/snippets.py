@@ -79,7 +79,8 @@ _TICKS = re.compile(
 )
 _LINK = re.compile(
     r"!?\[(?P<link>[^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"\n]*\")?\)"  # [text](url "title")
-    r"|\[(?P<ref>[^\]\n]+)\]\[[^\]\n]*\]"  # [text][ref]
+    # [text][ref], but not citation marks such as [2][6]
+    r"|\[(?P<ref>[^\]\n]*[^\W\d][^\]\n]*)\]\[[^\]\n]*\]"
 )
 _AUTOLINK = re.compile(r"<(?P<url>(?:https?|ftp|mailto):[^>\s]+)>")
 # Emphasis needs a non-word character (or the text's edge) outside its markers and
