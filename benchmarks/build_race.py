@@ -27,13 +27,16 @@ HERE = Path(__file__).resolve().parent
 
 def citesearch_seconds(corpus: Path, work: Path) -> float:
     t = time.perf_counter()
-    subprocess.run(["citesearch", "index", str(corpus), "--index", str(work / "citesearch")], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["citesearch", "index", str(corpus), "--index", str(work / "citesearch")], check=True, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - t
 
 
 def tantivy_seconds(data: Path, work: Path) -> float:
     code = (
-        f"import sys; sys.path.insert(0, {str(HERE)!r}); from pathlib import Path; from scale import load, tantivy_build; "
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); "
+        "from pathlib import Path; from scale import load, tantivy_build; "
         f"print(tantivy_build(load(Path({str(data)!r}))[0], Path({str(work / 'tantivy')!r}))[1])"
     )
     return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
@@ -56,7 +59,8 @@ def main() -> None:
         finally:
             shutil.rmtree(work)
         rows.append((c, t))
-        print(json.dumps({"round": r, "citesearch_s": round(c, 2), "tantivy_s": round(t, 2), "ratio": round(c / t, 3)}), flush=True)
+        result = {"round": r, "citesearch_s": round(c, 2), "tantivy_s": round(t, 2), "ratio": round(c / t, 3)}
+        print(json.dumps(result), flush=True)
     ratios = [c / t for c, t in rows]
     print(f"citesearch / tantivy build time: median {statistics.median(ratios):.3f}, "
           f"range {min(ratios):.3f}–{max(ratios):.3f} over {len(rows)} rounds")

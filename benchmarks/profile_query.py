@@ -74,7 +74,10 @@ def time_top(index: Index, queries: list[str], kind: str, depth: int) -> None:
             index.scorer.top(kind, counts, depth)
             times.append((time.perf_counter() - started) * 1000)
     p50, p90, p99 = np.percentile(times, [50, 90, 99])
-    print(f"Scorer.top({kind!r}, k={depth}) over {len(times)} queries: p50 {p50:.2f} ms, p90 {p90:.2f}, p99 {p99:.2f}, mean {np.mean(times):.2f}")
+    print(
+        f"Scorer.top({kind!r}, k={depth}) over {len(times)} queries: "
+        f"p50 {p50:.2f} ms, p90 {p90:.2f}, p99 {p99:.2f}, mean {np.mean(times):.2f}"
+    )
 
 
 if __name__ == "__main__":

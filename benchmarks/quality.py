@@ -85,7 +85,11 @@ def main() -> None:
     ap.add_argument("--fusion", default="rrf,linear")
     ap.add_argument("--sweep", action="store_true", help="grid over BM25 variant, k1, b")
     ap.add_argument("--rm3", default="", help="also with RM3: comma-separated fb_docs:fb_terms:weight settings")
-    ap.add_argument("--markdown", action="store_true", help="print the BENCHMARKS.md table: each method with and without RM3 (defaults)")
+    ap.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the BENCHMARKS.md table: each method with and without RM3 (defaults)",
+    )
     ap.add_argument("--variants", default="okapi,lucene,bm25+,bm25l")
     args = ap.parse_args()
     settings = IndexSettings(
@@ -102,7 +106,8 @@ def main() -> None:
             index = Index.open(Path(tmp) / "idx")
             print(f"== {coll.name}: {len(queries)} judged queries, indexed in {secs:.1f}s")
             for name, vals in ANCHORS.get(coll.name, {}).items():
-                print(f"  {'anchor ' + name:28s} " + "  ".join(f"{k}={v:.4f}" for k, v in zip(["nDCG@10", "AP", "R@100", "P@10"], vals)))
+                shown = "  ".join(f"{k}={v:.4f}" for k, v in zip(["nDCG@10", "AP", "R@100", "P@10"], vals))
+                print(f"  {'anchor ' + name:28s} " + shown)
             if args.markdown:
                 rows = []
                 for name, (ndcg, ap100, r100, p10) in ANCHORS.get(coll.name, {}).items():
@@ -111,14 +116,27 @@ def main() -> None:
                     for expand in (None, RM3()):
                         m = evaluate(index, queries, qrels, method=method, expand=expand)
                         m100 = evaluate(index, queries, qrels, k=100, method=method, expand=expand)
-                        label = f"**citesearch {method}**" + (" + RM3" if expand else "") + (" (default)" if method == "hybrid" and not expand else "")
+                        label = (
+                            f"**citesearch {method}**"
+                            + (" + RM3" if expand else "")
+                            + (" (default)" if method == "hybrid" and not expand else "")
+                        )
                         rows.append((label, m["nDCG@10"], m100["AP"], m["AP"], m["R@100"], m["P@10"]))
-                print(f"\n| {coll.name} | nDCG@10 | AP (100 deep) | AP (1000 deep) | R@100 | P@10 |\n|---|---|---|---|---|---|")
+                print(
+                    f"\n| {coll.name} | nDCG@10 | AP (100 deep) | AP (1000 deep) | R@100 | P@10 |\n"
+                    "|---|---|---|---|---|---|"
+                )
                 for label, *vals in rows:
                     print(f"| {label} | " + " | ".join("—" if v != v else f"{v:.4f}" for v in vals) + " |")
                 continue
             if args.sweep:
-                grid = itertools.product(args.methods.split(","), args.fusion.split(","), args.variants.split(","), [0.6, 0.9, 1.2, 1.5], [0.3, 0.4, 0.6, 0.75])
+                grid = itertools.product(
+                    args.methods.split(","),
+                    args.fusion.split(","),
+                    args.variants.split(","),
+                    [0.6, 0.9, 1.2, 1.5],
+                    [0.3, 0.4, 0.6, 0.75],
+                )
                 for method, fusion, variant, k1, b in grid:
                     m = evaluate(index, queries, qrels, method=method, fusion=fusion, bm25=BM25Params(variant, k1, b))
                     print(f"  {method}/{fusion} {variant:6s} k1={k1} b={b}  {fmt(m)}", flush=True)

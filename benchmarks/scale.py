@@ -84,7 +84,9 @@ def child_citesearch(d: Path, work: Path) -> dict:
     # cache: do that first, as a user's first large build would, outside the timing.
     subprocess.run([sys.executable, "-c", "from citesearch.indexer.compiled import warm_up; warm_up()"], check=True)
     t = time.perf_counter()
-    subprocess.run(["citesearch", "index", str(d / "corpus.jsonl"), "--index", str(idx)], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["citesearch", "index", str(d / "corpus.jsonl"), "--index", str(idx)], check=True, stderr=subprocess.DEVNULL
+    )
     build = time.perf_counter() - t
     # Searching happens in a fresh process so that its memory is the searcher's alone.
     code = f"""
@@ -148,10 +150,17 @@ def child_bm25s(d: Path, work: Path) -> dict:
     r.save(work / "bm25s-index")
 
     def one(q):
-        r.retrieve(bm25s.tokenize([q], stopwords="en", stemmer=stem, show_progress=False), k=10, show_progress=False, n_threads=1)
+        tokens = bm25s.tokenize([q], stopwords="en", stemmer=stem, show_progress=False)
+        r.retrieve(tokens, k=10, show_progress=False, n_threads=1)
 
     lat = latencies(one, queries)
-    return {"build": build, "size": dir_mb(work / "bm25s-index"), "lat": lat, "batch_qps": len(lat) / sum(lat), "rss": rss_peak_mb()}
+    return {
+        "build": build,
+        "size": dir_mb(work / "bm25s-index"),
+        "lat": lat,
+        "batch_qps": len(lat) / sum(lat),
+        "rss": rss_peak_mb(),
+    }
 
 
 def tantivy_build(texts: list[str], path: Path):
@@ -218,7 +227,8 @@ def main() -> None:
             labelled = {f"{system} {m}": r for m, r in result.items()} if system == "citesearch" else {system: result}
             for label, r in labelled.items():
                 row = {
-                    "passages": n, "system": label, "build_s": r["build"], "mb_s": mb / r["build"], "size_mb": r["size"],
+                    "passages": n, "system": label,
+                    "build_s": r["build"], "mb_s": mb / r["build"], "size_mb": r["size"],
                     "p50": ms(r["lat"], 50), "p99": ms(r["lat"], 99), "qps": r["batch_qps"],
                     "cold": r.get("cold"), "rss": r["rss"],
                     "rank_p50": ms(r["lat_rank"], 50) if "lat_rank" in r else None,

@@ -66,7 +66,8 @@ def main() -> None:
             words = vocab[rng.choice(len(vocab), size=int(lens.sum()), p=freq)]
             pos = 0
             for j in range(m):
-                f.write(json.dumps({"_id": f"s{start + j}", "title": "", "text": " ".join(words[pos : pos + lens[j]])}) + "\n")
+                text = " ".join(words[pos : pos + lens[j]])
+                f.write(json.dumps({"_id": f"s{start + j}", "title": "", "text": text}) + "\n")
                 pos += lens[j]
     with open(args.out / "queries.jsonl", "w") as f:
         made = 0
@@ -78,7 +79,10 @@ def main() -> None:
             picked = rng.choice(cands, size=min(len(cands), int(rng.integers(2, 7))), replace=False)
             f.write(json.dumps({"_id": str(made), "text": " ".join(picked)}) + "\n")
             made += 1
-    print(f"{min(len(real), args.passages)} real + {max(0, args.passages - len(real))} synthetic passages, {args.queries} queries → {args.out}")
+    print(
+        f"{min(len(real), args.passages)} real + {max(0, args.passages - len(real))} synthetic passages, "
+        f"{args.queries} queries → {args.out}"
+    )
 
 
 if __name__ == "__main__":

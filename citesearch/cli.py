@@ -21,14 +21,13 @@ from .errors import CitesearchError
 from .evaluation.measures import DEFAULT_MEASURES
 from .indexer.analysis import STEMMERS, STOPWORD_LISTS, AnalyzerConfig
 from .indexer.bm25 import BM25_VARIANTS, DEFAULT_B, DEFAULT_K1, BM25Params
+from .indexer.manifest import DEFAULT_METHOD, METHODS
 from .search.batch import LEVELS, RUN_FORMATS
 from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
 from .search.fusion import FUSERS
-from .search.options import DEFAULT_FUSION
+from .search.options import AGGREGATES, DEFAULT_FUSION, SearchOptions
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
-from .indexer.manifest import DEFAULT_METHOD, METHODS
-from .search.options import AGGREGATES, SearchOptions
 
 VARIANTS = tuple(BM25_VARIANTS)
 FORMATS = tuple(RENDERERS)
@@ -127,17 +126,40 @@ def cli() -> None:
 @index_dir_option
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching GLOB (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable).")
-@click.option("--passage-words", type=click.IntRange(10, 10_000), default=None, help=f"Words per passage, about.  [default: {DEFAULT_WORDS}]")
-@click.option("--overlap", type=click.IntRange(0, 20), default=None, help=f"Sentences repeated between passages.  [default: {DEFAULT_OVERLAP}]")
+@click.option(
+    "--passage-words",
+    type=click.IntRange(10, 10_000),
+    default=None,
+    help=f"Words per passage, about.  [default: {DEFAULT_WORDS}]",
+)
+@click.option(
+    "--overlap",
+    type=click.IntRange(0, 20),
+    default=None,
+    help=f"Sentences repeated between passages.  [default: {DEFAULT_OVERLAP}]",
+)
 @click.option("--stemmer", type=click.Choice(STEMMERS), default=None, help=f"[default: {AnalyzerConfig.stemmer}]")
-@click.option("--stopwords", type=click.Choice(STOPWORD_LISTS), default=None, help=f"[default: {AnalyzerConfig.stopwords}]")
-@click.option("--variant", type=click.Choice(VARIANTS), default=None, help=f"BM25 variant.  [default: {BM25Params.variant}]")
+@click.option(
+    "--stopwords", type=click.Choice(STOPWORD_LISTS), default=None, help=f"[default: {AnalyzerConfig.stopwords}]"
+)
+@click.option(
+    "--variant", type=click.Choice(VARIANTS), default=None, help=f"BM25 variant.  [default: {BM25Params.variant}]"
+)
 @click.option("--k1", type=click.FloatRange(0), default=None, help=f"BM25 k1.  [default: {DEFAULT_K1}]")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help=f"BM25 b.  [default: {DEFAULT_B}]")
-@click.option("--method", type=click.Choice(METHODS), default=None, help=f"Default search method saved in the index.  [default: {DEFAULT_METHOD}]")
-@click.option("--strict", is_flag=True, help="Fail on the first unreadable file or malformed line, keeping the previous index.")
+@click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default=None,
+    help=f"Default search method saved in the index.  [default: {DEFAULT_METHOD}]",
+)
+@click.option(
+    "--strict", is_flag=True, help="Fail on the first unreadable file or malformed line, keeping the previous index."
+)
 @friendly_errors
-def index(paths, index_dir, include, exclude, passage_words, overlap, stemmer, stopwords, variant, k1, b, method, strict) -> None:
+def index(
+    paths, index_dir, include, exclude, passage_words, overlap, stemmer, stopwords, variant, k1, b, method, strict
+) -> None:
     """Index files and directories of documents into an index directory.
 
     Reads .txt .md .rst .html .htm and .jsonl (BEIR: one {"_id", "title", "text"} per
@@ -246,14 +268,24 @@ class QueryCommand(click.Command):
 @index_dir_option
 @click.option("-k", "--top", "k", type=click.IntRange(1), default=10, show_default=True, help="How many passages.")
 @click.option("--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]")
-@click.option("--fusion", type=click.Choice(FUSIONS), default=DEFAULT_FUSION, show_default=True, help="How hybrid combines BM25 and TF-IDF.")
+@click.option(
+    "--fusion",
+    type=click.Choice(FUSIONS),
+    default=DEFAULT_FUSION,
+    show_default=True,
+    help="How hybrid combines BM25 and TF-IDF.",
+)
 @click.option("--per-source", type=click.IntRange(1), default=None, help="At most N passages from one source.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Show how each score was computed: every method's terms, and the fusion.")
-@click.option("--variant", type=click.Choice(VARIANTS), default=None, help="BM25 variant for this query.  [default: the index's]")
+@click.option(
+    "--variant", type=click.Choice(VARIANTS), default=None, help="BM25 variant for this query.  [default: the index's]"
+)
 @click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1 for this query.")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b for this query.")
-@click.option("--color/--no-color", default=None, help="Bold matches.  [default: on a terminal, unless NO_COLOR is set]")
+@click.option(
+    "--color/--no-color", default=None, help="Bold matches.  [default: on a terminal, unless NO_COLOR is set]"
+)
 @friendly_errors
 def search(query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, color) -> None:
     """Search the index and print ranked passages with citations.
@@ -421,7 +453,10 @@ def info(index_dir, as_json, verify) -> None:
     if verify:
         bad = reader.verify()
         if bad:
-            _fail(f"index at {reader.path} is damaged: {', '.join(bad)} changed since it was written", "Rebuild the index.")
+            _fail(
+                f"index at {reader.path} is damaged: {', '.join(bad)} changed since it was written",
+                "Rebuild the index.",
+            )
         click.echo("Checksums  all files match", err=True)
     reader.close()
 
@@ -429,10 +464,34 @@ def info(index_dir, as_json, verify) -> None:
 def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
-            click.option("--expand", type=click.Choice(["none", "rm3"]), default="none", show_default=True, help="Pseudo-relevance feedback."),
-            click.option("--fb-docs", type=click.IntRange(1), default=RM3.fb_docs, show_default=True, help="RM3 feedback passages."),
-            click.option("--fb-terms", type=click.IntRange(1), default=RM3.fb_terms, show_default=True, help="RM3 expansion terms."),
-            click.option("--fb-weight", type=click.FloatRange(0, 1), default=RM3.weight, show_default=True, help="RM3 weight of the original query."),
+            click.option(
+                "--expand",
+                type=click.Choice(["none", "rm3"]),
+                default="none",
+                show_default=True,
+                help="Pseudo-relevance feedback.",
+            ),
+            click.option(
+                "--fb-docs",
+                type=click.IntRange(1),
+                default=RM3.fb_docs,
+                show_default=True,
+                help="RM3 feedback passages.",
+            ),
+            click.option(
+                "--fb-terms",
+                type=click.IntRange(1),
+                default=RM3.fb_terms,
+                show_default=True,
+                help="RM3 expansion terms.",
+            ),
+            click.option(
+                "--fb-weight",
+                type=click.FloatRange(0, 1),
+                default=RM3.weight,
+                show_default=True,
+                help="RM3 weight of the original query.",
+            ),
         ]
     ):
         fn = decorator(fn)
@@ -442,19 +501,48 @@ def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
-            click.option("--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]"),
-            click.option("--fusion", type=click.Choice(FUSIONS), default=DEFAULT_FUSION, show_default=True, help="How hybrid combines BM25 and TF-IDF."),
-            click.option("--level", type=click.Choice(LEVELS), default="document", show_default=True, help="Rank documents (by their passages) or passages."),
-            click.option("--aggregate", type=click.Choice(AGGREGATES), default="max", show_default=True, help="A document's score from its passages'."),
-            click.option("--syntax/--no-syntax", default=False, show_default=True, help="Read queries with the search syntax (phrases, -word, filters)."),
-            click.option("--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]"),
+            click.option(
+                "--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]"
+            ),
+            click.option(
+                "--fusion",
+                type=click.Choice(FUSIONS),
+                default=DEFAULT_FUSION,
+                show_default=True,
+                help="How hybrid combines BM25 and TF-IDF.",
+            ),
+            click.option(
+                "--level",
+                type=click.Choice(LEVELS),
+                default="document",
+                show_default=True,
+                help="Rank documents (by their passages) or passages.",
+            ),
+            click.option(
+                "--aggregate",
+                type=click.Choice(AGGREGATES),
+                default="max",
+                show_default=True,
+                help="A document's score from its passages'.",
+            ),
+            click.option(
+                "--syntax/--no-syntax",
+                default=False,
+                show_default=True,
+                help="Read queries with the search syntax (phrases, -word, filters).",
+            ),
+            click.option(
+                "--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]"
+            ),
         ]
     ):
         fn = decorator(fn)
     return _rm3_option(fn)
 
 
-def _batch_options(index_path: str, ranking: dict[str, Any], k: int | None, fmt: str = "trec", run_name: str | None = None):
+def _batch_options(
+    index_path: str, ranking: dict[str, Any], k: int | None, fmt: str = "trec", run_name: str | None = None
+):
     """The batch options of a command's ranking options (see ``_ranking_options``),
     resolved against the index: its method, and the run tag from it."""
     from .indexer.manifest import read_manifest
@@ -488,11 +576,22 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
 @cli.command(short_help="Run a file of queries and write a run file (TREC, JSONL, TSV).")
 @click.argument("queries_file", metavar="QUERIES", type=click.Path(dir_okay=False, allow_dash=True))
 @index_dir_option
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The run file to write ('-' for stdout).")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The run file to write ('-' for stdout)."
+)
 @click.option("--format", "fmt", type=click.Choice(RUN_FORMATS), default="trec", show_default=True)
-@click.option("-k", "--top", "k", type=click.IntRange(1), default=None, help="Results per query  [default: 1000 for trec, else 10]")
+@click.option(
+    "-k",
+    "--top",
+    "k",
+    type=click.IntRange(1),
+    default=None,
+    help="Results per query  [default: 1000 for trec, else 10]",
+)
 @click.option("--run-name", default=None, help="Run tag in TREC output  [default: citesearch-METHOD]")
-@click.option("--query-format", type=click.Choice(QUERY_FORMATS), default=None, help="[default: from the extension and content]")
+@click.option(
+    "--query-format", type=click.Choice(QUERY_FORMATS), default=None, help="[default: from the extension and content]"
+)
 @click.option(
     "--topic-field",
     type=click.Choice(TOPIC_FIELDS),
@@ -503,7 +602,9 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
 @click.option("--strict", is_flag=True, help="Stop at the first malformed query line.")
 @_ranking_options
 @friendly_errors
-def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic_field, strict, workers, **ranking) -> None:
+def batch(
+    queries_file, index_dir, output, fmt, k, run_name, query_format, topic_field, strict, workers, **ranking
+) -> None:
     """Run every query of a file and write a run file.
 
     QUERIES is plain text (one query per line, ids 1..n), TSV (id<TAB>query, a header
@@ -545,7 +646,9 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic
 
 @cli.command(short_help="Score run files against relevance judgments, as trec_eval does.")
 @click.argument("runs", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--qrels", required=True, type=click.Path(dir_okay=False), help="Judgments: TREC (qid iter docid rel) or BEIR TSV.")
+@click.option(
+    "--qrels", required=True, type=click.Path(dir_okay=False), help="Judgments: TREC (qid iter docid rel) or BEIR TSV."
+)
 @click.option(
     "--metrics",
     default=",".join(DEFAULT_MEASURES),
@@ -555,14 +658,44 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_format, topic
 @click.option("--per-query", is_flag=True, help="Also show each query's values.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @click.option("-c", "--complete", is_flag=True, help="Count judged queries missing from a run as 0 (trec_eval -c).")
-@click.option("-l", "--relevance-level", type=int, default=1, show_default=True, help="Minimum judgment that counts as relevant (trec_eval -l).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="With 2+ runs: PNG of per-query deltas (needs matplotlib).")
-@click.option("--queries", "queries_file", type=click.Path(dir_okay=False), default=None, help="Run these queries on --index first, then evaluate.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), default=None, help="With --queries: also save the run it makes (TREC)."
+    "-l",
+    "--relevance-level",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Minimum judgment that counts as relevant (trec_eval -l).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With 2+ runs: PNG of per-query deltas (needs matplotlib).",
+)
+@click.option(
+    "--queries",
+    "queries_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Run these queries on --index first, then evaluate.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --queries: also save the run it makes (TREC).",
 )
 @index_dir_option
-@click.option("-k", "--top", "k", type=click.IntRange(1), default=1000, show_default=True, help="With --queries: results per query.")
+@click.option(
+    "-k",
+    "--top",
+    "k",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="With --queries: results per query.",
+)
 @_ranking_options
 @friendly_errors
 def evaluate(

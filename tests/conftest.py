@@ -12,16 +12,37 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 EXAMPLES = ROOT / "examples"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (sample corpus and collections) is not beside the project")
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared (sample corpus and collections) is not beside the project"
+)
 
 
 TINY = {
-    "alpha.txt": "Volcanoes of Iceland\n\nIceland sits on the Mid-Atlantic Ridge. Its volcanoes erupt often.\n\nThe 2010 eruption of Eyjafjallajökull stopped air traffic across Europe for days.",
-    "notes/beta.md": "# Glaciers and climate\n\nGlaciers retreat as the climate warms.\n\n## Iceland\n\nVatnajökull is the largest glacier in Iceland; it covers active volcanoes.",
-    "gamma.html": "<html><head><title>Geysers</title><style>p {color: red}</style></head><body><nav>Home | About</nav><h1>Hot springs</h1><p>A geyser erupts when underground water boils.</p><script>var tracking = 1;</script><p>The Great Geysir in Iceland gave all geysers their name.</p></body></html>",
+    "alpha.txt": (
+        "Volcanoes of Iceland\n\n"
+        "Iceland sits on the Mid-Atlantic Ridge. Its volcanoes erupt often.\n\n"
+        "The 2010 eruption of Eyjafjallajökull stopped air traffic across Europe for days."
+    ),
+    "notes/beta.md": (
+        "# Glaciers and climate\n\n"
+        "Glaciers retreat as the climate warms.\n\n"
+        "## Iceland\n\n"
+        "Vatnajökull is the largest glacier in Iceland; it covers active volcanoes."
+    ),
+    "gamma.html": (
+        "<html><head><title>Geysers</title><style>p {color: red}</style></head>"
+        "<body><nav>Home | About</nav><h1>Hot springs</h1><p>A geyser erupts when underground water boils.</p>"
+        "<script>var tracking = 1;</script>"
+        "<p>The Great Geysir in Iceland gave all geysers their name.</p></body></html>"
+    ),
 }
 TINY_JSONL = [
-    {"_id": "d1", "title": "Plate tectonics", "text": "The crust is broken into moving plates. Ridges form where plates pull apart.", "metadata": {"year": 1965}},
+    {
+        "_id": "d1",
+        "title": "Plate tectonics",
+        "text": "The crust is broken into moving plates. Ridges form where plates pull apart.",
+        "metadata": {"year": 1965},
+    },
     {"_id": "d2", "title": "Tsunamis", "text": "Undersea earthquakes can raise tsunamis that cross whole oceans."},
 ]
 

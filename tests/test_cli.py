@@ -51,7 +51,9 @@ def long_text() -> str:
 
 def invoke(*args, env=None, input=None):
     """Run the CLI in-process; unexpected exceptions propagate (catch_exceptions=False)."""
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env, input=input, catch_exceptions=False, prog_name="citesearch")
+    return CliRunner().invoke(
+        cli, [str(a) for a in args], env=env, input=input, catch_exceptions=False, prog_name="citesearch"
+    )
 
 
 def ok(*args, env=None, input=None):
@@ -397,8 +399,13 @@ def test_explain_hybrid_shows_both_methods_and_the_fusion(idx):
         assert sum(1 / (60 + rank) for rank in ranks) == pytest.approx(r["score"], abs=1e-6)
         assert f"{r['score']:.6f}" in e["fused"]
     # Each method's part is that method's own score of the passage.
-    alone = {m: {x["passage"]["id"]: x["score"] for x in search_json(idx, "iceland volcanoes eruption", "--method", m)["results"]}
-             for m in ("bm25", "tfidf")}
+    alone = {
+        m: {
+            x["passage"]["id"]: x["score"]
+            for x in search_json(idx, "iceland volcanoes eruption", "--method", m)["results"]
+        }
+        for m in ("bm25", "tfidf")
+    }
     for r in results:
         for p in r["explain"]["parts"]:
             if r["passage"]["id"] in alone[p["method"]]:
@@ -433,7 +440,10 @@ def test_method(idx, method):
 
 
 def test_methods_score_differently(idx):
-    scores = {m: [r["score"] for r in search_json(idx, "iceland volcanoes", "--method", m)["results"]] for m in ("bm25", "tfidf", "hybrid")}
+    scores = {
+        m: [r["score"] for r in search_json(idx, "iceland volcanoes", "--method", m)["results"]]
+        for m in ("bm25", "tfidf", "hybrid")
+    }
     assert scores["bm25"] != scores["tfidf"] != scores["hybrid"]
     assert all(0 < s <= 1 for s in scores["tfidf"])  # cosine similarity
 
@@ -828,7 +838,9 @@ def test_evaluate_queries_with_spaces_in_document_ids(spaced_ids, tmp_path):
     out, queries = spaced_ids
     qrels = tmp_path / "qrels.txt"
     qrels.write_text("q1 0 other.txt 1\n")
-    result = CliRunner().invoke(cli, ["evaluate", "--index", str(out), "--queries", str(queries), "--qrels", str(qrels)])
+    result = CliRunner().invoke(
+        cli, ["evaluate", "--index", str(out), "--queries", str(queries), "--qrels", str(qrels)]
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
 
@@ -901,7 +913,8 @@ def test_evaluate_csv(eval_files):
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["run", "query", "AP", "RR"]
     assert rows[1][:2] == ["runA", "all"] and float(rows[1][2]) == pytest.approx(0.6667, abs=1e-4)
-    per_query = list(csv.reader(io.StringIO(ok("evaluate", a, "--qrels", q, "--metrics", "AP", "--format", "csv", "--per-query").stdout)))
+    out = ok("evaluate", a, "--qrels", q, "--metrics", "AP", "--format", "csv", "--per-query").stdout
+    per_query = list(csv.reader(io.StringIO(out)))
     assert {tuple(r[:2]) for r in per_query[1:]} >= {("runA", "q1"), ("runA", "q2"), ("runA", "all")}
 
 

@@ -136,7 +136,9 @@ def test_batch_formats_and_levels(index_dir, tmp_path):
     assert {row[0] for row in lines} == {"1", "2", "3"}
     assert all(len(row) == 6 and row[1] == "Q0" and row[5] == "citesearch-hybrid" for row in lines)
     assert [int(r[3]) for r in lines if r[0] == "1"] == list(range(1, 1 + sum(r[0] == "1" for r in lines)))
-    out = run("batch", tmp_path / "q.txt", "--index", index_dir, "-o", "-", "--format", "tsv", "--level", "passage").stdout
+    out = run(
+        "batch", tmp_path / "q.txt", "--index", index_dir, "-o", "-", "--format", "tsv", "--level", "passage"
+    ).stdout
     assert all("#" in line.split("\t")[1] for line in out.splitlines())
     out = run("batch", tmp_path / "q.txt", "--index", index_dir, "-o", "-", "--format", "jsonl").stdout
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["1", "2", "3"]
@@ -159,7 +161,9 @@ def test_evaluate_runs_and_compares(index_dir, tmp_path):
     data = json.loads(run("evaluate", tmp_path / "bm25.trec", "--qrels", tmp_path / "qrels", "--format", "json").stdout)
     assert set(data["runs"]["citesearch-bm25"]) == {"metrics", "per_query"}
     assert set(data["runs"]["citesearch-bm25"]["per_query"]) == {"1", "2"}
-    complete = json.loads(run("evaluate", tmp_path / "bm25.trec", "--qrels", tmp_path / "qrels", "--format", "json", "-c").stdout)
+    complete = json.loads(
+        run("evaluate", tmp_path / "bm25.trec", "--qrels", tmp_path / "qrels", "--format", "json", "-c").stdout
+    )
     assert set(complete["runs"]["citesearch-bm25"]["per_query"]) == {"1", "2", "3"}
     csv_out = run("evaluate", tmp_path / "bm25.trec", "--qrels", tmp_path / "qrels", "--format", "csv").stdout
     assert csv_out.splitlines()[0] == "run,query,nDCG@10,AP,R@100,P@10,RR"
@@ -174,7 +178,17 @@ def test_evaluate_from_the_index_in_one_command(tmp_path):
     d = SHARED / "collections" / "cisi"
     run("index", d / "corpus.jsonl", "--index", tmp_path / "idx")
     data = json.loads(
-        run("evaluate", "--index", tmp_path / "idx", "--queries", d / "queries.jsonl", "--qrels", d / "qrels" / "test.tsv", "--format", "json").stdout
+        run(
+            "evaluate",
+            "--index",
+            tmp_path / "idx",
+            "--queries",
+            d / "queries.jsonl",
+            "--qrels",
+            d / "qrels" / "test.tsv",
+            "--format",
+            "json",
+        ).stdout
     )
     metrics = data["runs"]["citesearch-hybrid"]["metrics"]
     # The quality floor: at least the best anchor (scikit-learn TF-IDF) on cisi.
@@ -185,7 +199,9 @@ def test_evaluate_from_the_index_in_one_command(tmp_path):
 def test_immunotherapy_answer_engine_passage_comes_first(tmp_path):
     corpus = SHARED / "corpus" / "immunotherapy"
     run("index", corpus, "--index", tmp_path / "idx")
-    found = json.loads(run("search", "tuberculosis after pembrolizumab", "--index", tmp_path / "idx", "--format", "json").stdout)
+    found = json.loads(
+        run("search", "tuberculosis after pembrolizumab", "--index", tmp_path / "idx", "--format", "json").stdout
+    )
     top = found["results"][0]
     assert top["source"]["id"] == "can-immunotherapy-eventually-cure-all-major-types-of-cancer.txt"
     assert "tuberculosis" in top["passage"]["text"] and "pembrolizumab" in top["passage"]["text"]

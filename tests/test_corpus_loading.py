@@ -208,7 +208,12 @@ FORMAT_SAMPLES = [
     ("doc.md", "# MD title\n\nBody.", "MD title", "# MD title\n\nBody."),
     ("doc.markdown", "Setext\n======\n\nBody.", "Setext", "Setext\n======\n\nBody."),
     ("doc.rst", "RST title\n=========\n\nBody.", "RST title", "RST title\n=========\n\nBody."),
-    ("doc.html", "<html><head><title>HTML title</title></head><p>One.</p><p>Two.</p></html>", "HTML title", "One.\n\nTwo."),
+    (
+        "doc.html",
+        "<html><head><title>HTML title</title></head><p>One.</p><p>Two.</p></html>",
+        "HTML title",
+        "One.\n\nTwo.",
+    ),
     ("doc.htm", "<h1>HTM title</h1><p>Body.</p>", "HTM title", "HTM title\n\nBody."),
 ]
 

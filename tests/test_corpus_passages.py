@@ -162,7 +162,8 @@ def test_long_sentence_with_long_words_is_not_cut_inside_a_word():
 def test_window_closes_early_at_a_paragraph_boundary():
     first = " ".join(["one"] * 8) + " nine."
     second = "Xx yy. " + " ".join(["w"] * 8) + " end."
-    assert texts(doc(first + "\n\n" + second), split_passages(doc(first + "\n\n" + second), words=10)) == [first, second]
+    apart = doc(first + "\n\n" + second)
+    assert texts(apart, split_passages(apart, words=10)) == [first, second]
     # The same words in one paragraph pack the short sentence into the first window.
     joined = doc(first + " " + second)
     assert texts(joined, split_passages(joined, words=10)) == [first + " Xx yy.", " ".join(["w"] * 8) + " end."]

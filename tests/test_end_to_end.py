@@ -97,7 +97,10 @@ def test_citations_are_first_appearance_order(immuno_index, query):
 @needs_shared
 def test_search_does_not_import_nltk_or_sklearn(immuno_index):
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "citesearch", "search", QUERY, "--index", str(immuno_index), "--format", "json"],
+        [
+            sys.executable, "-X", "importtime", "-m", "citesearch", "search", QUERY,
+            "--index", str(immuno_index), "--format", "json",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -32,7 +32,8 @@ from citesearch.search.snippets import make_snippet
 def test_html_drops_scripts_styles_and_navigation_and_keeps_paragraphs():
     title, text = read_html(
         "<html><head><title>T &amp; U</title><style>p{}</style></head><body><nav>Home | About</nav>"
-        "<div role='navigation'>Menu</div><h1>Head</h1><p>First para.</p><script>var x=1;</script><p>Second</p></body></html>"
+        "<div role='navigation'>Menu</div><h1>Head</h1><p>First para.</p>"
+        "<script>var x=1;</script><p>Second</p></body></html>"
     )
     assert title == "T & U"
     assert text == "Head\n\nFirst para.\n\nSecond"
@@ -44,7 +45,12 @@ def test_html_title_falls_back_to_first_h1():
 
 @pytest.mark.parametrize(
     "text,title",
-    [("# Hello\n\nbody", "Hello"), ("intro\n\n## Sub heading ##\n", "Sub heading"), ("Setext\n======\n\nx", "Setext"), ("no heading\nat all", "no heading")],
+    [
+        ("# Hello\n\nbody", "Hello"),
+        ("intro\n\n## Sub heading ##\n", "Sub heading"),
+        ("Setext\n======\n\nx", "Setext"),
+        ("no heading\nat all", "no heading"),
+    ],
 )
 def test_markdown_titles(text, title):
     assert read_markdown(text) == (title, text)
@@ -86,7 +92,9 @@ def test_bad_inputs_are_reported_and_the_rest_is_read(tmp_path):
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02 binary")
     (tmp_path / "empty.md").write_text("")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n\nmore".encode("latin-1"))
-    (tmp_path / "c.jsonl").write_text('{"_id": "a", "text": "alpha"}\n{broken\n{"_id": "b", "text": "beta"}\n{"text": "no id"}\n')
+    (tmp_path / "c.jsonl").write_text(
+        '{"_id": "a", "text": "alpha"}\n{broken\n{"_id": "b", "text": "beta"}\n{"text": "no id"}\n'
+    )
     (tmp_path / "bad.md.gz").write_bytes(b"not gzip at all")
     report = LoadReport()
     docs = {d.id: d for d in load_documents([tmp_path], report=report)}
@@ -166,7 +174,11 @@ def test_jsonl_parsed_by_the_workers_builds_what_documents_build(tmp_path, monke
 
 def test_a_duplicate_parsed_by_a_worker_leaves_nothing_searchable(tmp_path, monkeypatch):
     monkeypatch.setattr(builder, "CHUNK", 2)
-    rows = [{"_id": "a", "text": "common one"}, {"_id": "b", "text": "common two"}, {"_id": "a", "text": "zebra only here"}]
+    rows = [
+        {"_id": "a", "text": "common one"},
+        {"_id": "b", "text": "common two"},
+        {"_id": "a", "text": "zebra only here"},
+    ]
     (tmp_path / "c.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = LoadReport()
     summary = build_index(load_documents([tmp_path], report=report), tmp_path / "index", workers=2)
@@ -175,7 +187,10 @@ def test_a_duplicate_parsed_by_a_worker_leaves_nothing_searchable(tmp_path, monk
         assert sorted(r.source.id for r in index.search("common", k=5).results) == ["a", "b"]
         assert index.reader.term_ids(["zebra", "common"]) == {"common": 0}  # the duplicate's words are left out
         for method in ("bm25", "tfidf", "hybrid"):
-            assert index.search("zebra common", k=5, method=method).results == index.search("common", k=5, method=method).results
+            assert (
+                index.search("zebra common", k=5, method=method).results
+                == index.search("common", k=5, method=method).results
+            )
 
 
 def test_strict_stops_a_build_at_a_line_a_worker_parsed_and_keeps_the_index(built_index, tmp_path):
@@ -233,7 +248,9 @@ def check_offsets(doc: Document, words: int, overlap: int = 0) -> None:
         assert all(a.end <= b.start for a, b in zip(passages, passages[1:]))
 
 
-_words = st.lists(st.sampled_from(["alpha", "beta.", "Dr.", "e.g.", "gamma!", "Ωmega", "x?", "\n\n", "  ", "end."]), max_size=400)
+_words = st.lists(
+    st.sampled_from(["alpha", "beta.", "Dr.", "e.g.", "gamma!", "Ωmega", "x?", "\n\n", "  ", "end."]), max_size=400
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -490,7 +490,9 @@ def test_parity_with_trec_eval(case, tmp_path):
     for qid in evaluated:
         names = ALL_NAMES if not _has_ties(run[qid]) else TREC_EVAL_MEASURES
         for name in names:
-            assert ours.per_query[qid][name] == pytest.approx(theirs[qid][name], abs=1e-4), (qid, name, run[qid], qrels[qid])
+            assert ours.per_query[qid][name] == pytest.approx(theirs[qid][name], abs=1e-4), (
+                qid, name, run[qid], qrels[qid]
+            )
 
     # Averages: trec_eval's default is the mean over evaluated queries; ir_measures fills in
     # judged queries missing from the run with 0, as trec_eval -c (complete=True) does.

@@ -81,7 +81,9 @@ def test_a_build_numbering_in_compiled_code_is_the_same(tmp_path, monkeypatch, w
     loaded = []
     monkeypatch.setattr(builder, "_compiled_numbering", lambda: loaded.append(True) or True)
     docs = [
-        Document(f"d{i}", "p", "", f"Word{i % 7} common café text ⑴ number {i}. " * (60 if i % 50 == 0 else 1) + "Naïve—end.")
+        Document(
+            f"d{i}", "p", "", f"Word{i % 7} common café text ⑴ number {i}. " * (60 if i % 50 == 0 else 1) + "Naïve—end."
+        )
         for i in range(5000)
     ]  # three batches, a few documents of several passages
     for name, compiled_from in (("python", 10**12), ("compiled", 0)):
@@ -91,6 +93,8 @@ def test_a_build_numbering_in_compiled_code_is_the_same(tmp_path, monkeypatch, w
     for path in (tmp_path / "python").glob("*.npy"):
         assert np.array_equal(np.load(path), np.load(tmp_path / "compiled" / path.name)), path.name
     for table in ("terms", "forms", "passages"):
-        rows = [sqlite3.connect(tmp_path / name / "store.sqlite").execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for name in ("python", "compiled")]
+        rows = [
+            sqlite3.connect(tmp_path / name / "store.sqlite").execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for name in ("python", "compiled")
+        ]
         assert rows[0] == rows[1], table

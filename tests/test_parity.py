@@ -93,7 +93,9 @@ def test_query_time_parameters_equal_an_index_built_with_them(collection, tmp_pa
     d, index, queries = collection
     params = BM25Params("lucene", 1.5, 0.75)
     other = tmp_path / "other"
-    build_index(load_documents([d / "corpus.jsonl"]), other, IndexSettings(passage_words=1_000_000, bm25=params), workers=1)
+    build_index(
+        load_documents([d / "corpus.jsonl"]), other, IndexSettings(passage_words=1_000_000, bm25=params), workers=1
+    )
     with Index.open(other) as built:
         for q in queries[:10]:
             a = index.rank(plain_query(q["text"]), method="bm25", bm25=params).top(20)
@@ -150,7 +152,9 @@ def test_collection_run_metrics_equal_trec_eval(tmp_path):
     build_index(load_documents([d / "corpus.jsonl"]), tmp_path / "idx", workers=1)
     queries = read_queries(d / "queries.jsonl").queries
     run_path = tmp_path / "run.trec"
-    write_atomically(run_path, (lines for lines, _ in run_queries(tmp_path / "idx", queries, BatchOptions(), workers=1)))
+    write_atomically(
+        run_path, (lines for lines, _ in run_queries(tmp_path / "idx", queries, BatchOptions(), workers=1))
+    )
     run, _ = read_run(run_path)
     qrels = read_qrels(d / "qrels.txt")
     names = ["nDCG@10", "AP", "R@100", "P@10", "RR", "Bpref"]

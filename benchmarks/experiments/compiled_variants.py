@@ -108,7 +108,9 @@ def main(path: str, queries_path: str, n: int = 1000) -> None:
     variants = {
         "numpy (Scorer.top)": lambda q, k: scorer.top("bm25", q[0], k),
         "blocks (kept)": lambda q, k: compiled.scorer.top("bm25", q[0], k),
-        "whole": lambda q, k: ordered(*whole(reader.indptr, reader.postings, data, q[1], q[2], k, acc, mark, touched), k),
+        "whole": lambda q, k: ordered(
+            *whole(reader.indptr, reader.postings, data, q[1], q[2], k, acc, mark, touched), k
+        ),
         "merge": lambda q, k: ordered(*merge(reader.indptr, reader.postings, data, q[1], q[2], k), k),
     }
     for k in (10, 1000):

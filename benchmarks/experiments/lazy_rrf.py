@@ -76,7 +76,8 @@ def main() -> None:
     index = citesearch.Index.open(sys.argv[1])
     with open(sys.argv[2]) as f:
         texts = [json.loads(line)["text"] for line in f]
-    queries = [dict(Counter(index.analyze(plain_query(text).positive_text)[0])) for text in texts]  # as Index.rank makes them
+    # as Index.rank makes them
+    queries = [dict(Counter(index.analyze(plain_query(text).positive_text)[0])) for text in texts]
     queries = [counts for counts in queries if counts]
     for depth in (50, 100, 200):
         proven = wrong = 0
@@ -97,8 +98,10 @@ def main() -> None:
             full_ms.append(full * 1000)
         print(
             f"D={depth}: proven for {proven} of {len(queries)} queries, {wrong} differing; "
-            f"lazy mean {np.mean(lazy_ms):.2f} ms, p50 {np.percentile(lazy_ms, 50):.2f}, p99 {np.percentile(lazy_ms, 99):.2f}; "
-            f"1000 deep mean {np.mean(full_ms):.2f} ms, p50 {np.percentile(full_ms, 50):.2f}, p99 {np.percentile(full_ms, 99):.2f}"
+            f"lazy mean {np.mean(lazy_ms):.2f} ms, "
+            f"p50 {np.percentile(lazy_ms, 50):.2f}, p99 {np.percentile(lazy_ms, 99):.2f}; "
+            f"1000 deep mean {np.mean(full_ms):.2f} ms, "
+            f"p50 {np.percentile(full_ms, 50):.2f}, p99 {np.percentile(full_ms, 99):.2f}"
         )
 
 

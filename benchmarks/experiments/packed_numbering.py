@@ -23,7 +23,8 @@ _CODE = np.zeros(256, dtype=np.uint8)  # byte → 1..37 for word characters, 0 o
 for _i, _c in enumerate(string.ascii_lowercase + string.digits + "_", 1):
     _CODE[ord(_c)] = _i
     _CODE[ord(_c.upper())] = _i
-_PLACE = np.uint64(64) ** np.arange(PACKED - 1, -1, -1, dtype=np.uint64)  # left-aligned: a zero pad cannot be a character
+# left-aligned: a zero pad cannot be a character
+_PLACE = np.uint64(64) ** np.arange(PACKED - 1, -1, -1, dtype=np.uint64)
 
 
 class FormNumbering:
@@ -58,7 +59,9 @@ class FormNumbering:
             forms = [self.tokenizer.forms(passages[i]) for i in slow]
             lengths = np.fromiter(map(len, forms), dtype=np.int64, count=len(forms))
             number = self.ids.__getitem__
-            parts_ids.append(np.fromiter(map(number, chain.from_iterable(forms)), dtype=np.int32, count=int(lengths.sum())))
+            parts_ids.append(
+                np.fromiter(map(number, chain.from_iterable(forms)), dtype=np.int32, count=int(lengths.sum()))
+            )
             parts_owner.append(np.repeat(slow, lengths))
         if not parts_ids:
             return np.zeros(0, dtype=np.int32), np.zeros(len(passages), dtype=np.int32)
@@ -143,7 +146,10 @@ def main() -> None:
     got = [packed.number(batch)[0] for batch in batches]
     numpy_path = time.perf_counter() - started
     same = all(np.array_equal(a, b) for a, b in zip(expected, got))
-    print(f"{len(texts):,} ASCII documents: per-token dict {per_token:.2f} s, packed keys {numpy_path:.2f} s, same ids: {same}")
+    print(
+        f"{len(texts):,} ASCII documents: per-token dict {per_token:.2f} s, "
+        f"packed keys {numpy_path:.2f} s, same ids: {same}"
+    )
 
 
 if __name__ == "__main__":

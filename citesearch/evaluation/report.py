@@ -58,8 +58,8 @@ def compare(evaluations: dict[str, Evaluation], measures: list[str]) -> list[Com
             )
         t_holm = holm([r[2] for r in rows])
         r_holm = holm([r[3] for r in rows])
-        for (name, delta, tp, rp, w, l, t), th, rh in zip(rows, t_holm, r_holm):
-            out.append(Comparison(names[0], name, measure, delta, tp, rp, th, rh, w, l, t))
+        for (name, delta, tp, rp, wins, losses, ties), th, rh in zip(rows, t_holm, r_holm):
+            out.append(Comparison(names[0], name, measure, delta, tp, rp, th, rh, wins, losses, ties))
     return out
 
 
@@ -130,7 +130,9 @@ def to_text(evaluations: dict[str, Evaluation], measures: list[str], per_query: 
             lines.append("")
     lines.append(f"{'run':<{width}}" + "".join(f"{m:>{col}}" for m in measures) + f"{'queries':>{col}}")
     for name, e in evaluations.items():
-        lines.append(f"{name:<{width}}" + "".join(f"{e.metrics[m]:>{col}.4f}" for m in measures) + f"{len(e.per_query):>{col}}")
+        lines.append(
+            f"{name:<{width}}" + "".join(f"{e.metrics[m]:>{col}.4f}" for m in measures) + f"{len(e.per_query):>{col}}"
+        )
     if len(names) > 1:
         lines.append("")
         lines.append(f"Against {names[0]}: delta, two-sided p-values (paired t-test, paired randomization test,")

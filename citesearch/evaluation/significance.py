@@ -25,7 +25,9 @@ def paired_t_test(a: Sequence[float], b: Sequence[float]) -> float:
     return float(2 * stats.t.sf(abs(t), n - 1))
 
 
-def randomization_test(a: Sequence[float], b: Sequence[float], trials: int = RANDOMIZATION_TRIALS, seed: int = 0) -> float:
+def randomization_test(
+    a: Sequence[float], b: Sequence[float], trials: int = RANDOMIZATION_TRIALS, seed: int = 0
+) -> float:
     """Two-sided p-value of the paired randomization (permutation) test on the mean
     difference: each query's pair of scores is swapped at random (Smucker, Allan &
     Carterette, CIKM 2007). Deterministic for a given ``seed``."""

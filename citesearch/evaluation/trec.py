@@ -48,7 +48,9 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
             elif len(parts) == 3:
                 qid, doc, rel = parts
             else:
-                raise CorpusError(str(path), f"expected 'qid iter docid rel' or 'qid docid rel', got {len(parts)} fields", lineno)
+                raise CorpusError(
+                    str(path), f"expected 'qid iter docid rel' or 'qid docid rel', got {len(parts)} fields", lineno
+                )
             try:
                 qrels.setdefault(qid, {})[doc] = int(float(rel))
             except ValueError:
@@ -69,7 +71,9 @@ def encode_id(value: str) -> str:
     """
     if not _TO_ENCODE.search(value):
         return value
-    return "".join(f"%{ord(c):02X}" if (c.isspace() and ord(c) < 256) or c == "%" else ("_" if c.isspace() else c) for c in value)
+    return "".join(
+        f"%{ord(c):02X}" if (c.isspace() and ord(c) < 256) or c == "%" else ("_" if c.isspace() else c) for c in value
+    )
 
 
 def decode_id(value: str) -> str:
@@ -141,4 +145,6 @@ def run_names(runs: Sequence[tuple[str, str]]) -> list[str]:
 def trec_lines(qid: str, ranked: Iterable[tuple[str, float]], run_name: str) -> str:
     """Run-file lines for one query's ranking, given best first."""
     q = encode_id(qid)
-    return "".join(f"{q} Q0 {encode_id(doc)} {rank} {score:.9g} {run_name}\n" for rank, (doc, score) in enumerate(ranked, 1))
+    return "".join(
+        f"{q} Q0 {encode_id(doc)} {rank} {score:.9g} {run_name}\n" for rank, (doc, score) in enumerate(ranked, 1)
+    )

@@ -146,7 +146,9 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     version = data.get("format_version")
     if version not in READABLE_VERSIONS:
         readable = " and ".join(map(str, READABLE_VERSIONS))
-        raise IndexVersionError(f"index at {path} has format version {version}; this citesearch reads versions {readable}")
+        raise IndexVersionError(
+            f"index at {path} has format version {version}; this citesearch reads versions {readable}"
+        )
     try:
         return Manifest.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -370,7 +370,9 @@ class IndexReader:
     def titles_containing(self, words: list[str]) -> Iterator[tuple[int, str]]:
         """(row, title) of the sources whose title contains any of ``words`` (case-blind)."""
         where = " OR ".join("COALESCE(title, text) LIKE ?" for _ in words)
-        yield from self.db.execute(f"SELECT row, COALESCE(title, text) FROM sources WHERE {where}", [f"%{w}%" for w in words])
+        yield from self.db.execute(
+            f"SELECT row, COALESCE(title, text) FROM sources WHERE {where}", [f"%{w}%" for w in words]
+        )
 
     def sources(self, pattern: str | None = None) -> Iterator[SourceRecord]:
         """Every source (or those whose path or id matches the glob), in row order, with

@@ -3,8 +3,9 @@
 At index time the passage × term counts the index already holds are weighted as
 scikit-learn's ``TfidfTransformer`` (the weighting half of ``TfidfVectorizer``) weights
 them, so the text is analyzed once; tests check the result against ``TfidfVectorizer``
-run with the same analyzer, and against ``TfidfTransformer`` to the bit. At query time the stored idf weights the query the same way
-scikit-learn's ``transform`` would, without importing scikit-learn.
+run with the same analyzer, and against ``TfidfTransformer`` to the bit. At query time
+the stored idf weights the query the same way scikit-learn's ``transform`` would,
+without importing scikit-learn.
 """
 
 from __future__ import annotations

@@ -77,7 +77,9 @@ def _add(postings, data, c, p, e, base, limit, acc, mark, touched, n):  # pragma
 
 
 @numba.njit(cache=True, nogil=True)
-def top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, mark, touched):  # pragma: no cover - compiled
+def top_k(  # pragma: no cover - compiled
+    indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, mark, touched
+):
     """The ``k`` best passages (positive scores only) for the query ``terms``, unordered:
     (rows, scores).
 
@@ -103,7 +105,9 @@ def top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, m
         n = 0
         for i in range(m):
             if narrow[i]:
-                pos[i], n = _add(postings, data, np.float32(coefs[i]), pos[i], end[i], base, limit, acc, mark, touched, n)
+                pos[i], n = _add(
+                    postings, data, np.float32(coefs[i]), pos[i], end[i], base, limit, acc, mark, touched, n
+                )
             else:
                 pos[i], n = _add(postings, data, coefs[i], pos[i], end[i], base, limit, acc, mark, touched, n)
         for t in range(n):
@@ -127,7 +131,9 @@ def top_k(indptr, postings, data, terms, coefs, narrow, k, floor, n_rows, acc, m
 
 
 @numba.njit(cache=True, nogil=True)
-def sampled_bound(indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, sample_size, k, acc):  # pragma: no cover - compiled
+def sampled_bound(  # pragma: no cover - compiled
+    indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, sample_size, k, acc
+):
     """θ of :meth:`Scorer._sample <citesearch.search.scoring.Scorer._sample>`, the same
     value: the k-th best score of the passages counting only each term's sampled
     postings (its ``sample_size`` heaviest, by ``prefixes``, or all of a short list), in
@@ -203,7 +209,9 @@ class Blocks:
         if k < 1 or not coefficients:
             return 0.0
         terms, coefs, narrow = _query(coefficients, data)
-        return float(sampled_bound(indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, max(4 * k, 64), k, acc))
+        return float(
+            sampled_bound(indptr, postings, data, prefixes, prefix_ptr, terms, coefs, narrow, max(4 * k, 64), k, acc)
+        )
 
 
 def warm_up() -> None:

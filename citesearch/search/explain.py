@@ -80,7 +80,9 @@ class Explainer:
                 idf = float(self.scorer.bm25_idf(params)[term])
                 variant = bm25.BM25_VARIANTS[params.variant]
                 rel = np.float64(length / self.scorer.avgdl)
-                part = float(variant.tf(np.float64(tf), rel, params.k1, params.b, params.effective_delta)) if tf else 0.0
+                part = (
+                    float(variant.tf(np.float64(tf), rel, params.k1, params.b, params.effective_delta)) if tf else 0.0
+                )
                 out.append(TermContribution(name, float(count), idf, tf, length, part, float(count) * idf * part))
             else:
                 idf = float(self.reader["tfidf_idf"][term])

@@ -74,7 +74,9 @@ def parse_query(text: str) -> ParsedQuery:
         value = phrase if phrase is not None else word
         if field and field.lower() in FIELDS:
             if not value:
-                raise QuerySyntaxError(f"{field}: needs a value, as in {field}:{'*.md' if field == 'source' else 'word'}")
+                raise QuerySyntaxError(
+                    f"{field}: needs a value, as in {field}:{'*.md' if field == 'source' else 'word'}"
+                )
             if field.lower() == "source":
                 sources.append(value)
             else:

@@ -53,7 +53,9 @@ class Ranker:
         self.filters = filters
         self.passage_terms = passage_terms
 
-    def rank(self, query: ParsedQuery, weights: dict[int, float], options: SearchOptions, depth: int | None = None) -> Ranking:
+    def rank(
+        self, query: ParsedQuery, weights: dict[int, float], options: SearchOptions, depth: int | None = None
+    ) -> Ranking:
         """The passages matching ``query`` (analyzed into ``weights``), best first: every
         one, or, given ``depth``, at least the best ``depth`` of them, found faster.
 

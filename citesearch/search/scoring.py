@@ -240,7 +240,9 @@ class Scorer:
             self.reader["impact_indptr"], coefficients, k, acc,
         )
 
-    def _sample(self, kind: str, coefficients: dict[int, float], k: int) -> tuple[float, list[tuple[int, int, float, float]]]:
+    def _sample(
+        self, kind: str, coefficients: dict[int, float], k: int
+    ) -> tuple[float, list[tuple[int, int, float, float]]]:
         """θ, the lower bound on the k-th best score from each term's heaviest postings
         (step 1 of :meth:`top`), and each term's (start, stop, coefficient, upper bound),
         in query order, for the query's :meth:`coefficients`.
