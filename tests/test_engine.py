@@ -209,8 +209,8 @@ def test_nothing_readable_in_a_build_raises_the_readers_error(tmp_path):
 
 
 def test_a_stemmer_that_fails_to_load_fails_the_build_once(tmp_path, monkeypatch, capsys):
-    """The stemmer loads on a thread; its error comes out of build_index, not as a
-    thread's traceback, and the target is left alone."""
+    """The stemmer loads before anything is read; its error comes out of build_index,
+    once, and the target is left alone."""
     from citesearch.indexer import analysis
 
     def broken(name):

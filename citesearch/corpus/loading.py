@@ -313,12 +313,36 @@ class JsonlLines:
 Batch = list[Document] | JsonlLines
 
 
+class FirstIdWins:
+    """Duplicate document ids, dealt with here and only here: the first document with an
+    id is admitted; each later one is a warning (``LoadReport.duplicates``) and is left
+    out, whoever parsed it. Ask :meth:`admit` for every document, in input order.
+
+    A :class:`DocumentReader` asks for the documents it parses; a build, for the JSONL
+    documents its workers parse (``indexer.builder._admitted``), which then also leaves
+    out the passages of those it was refused and the terms only they had.
+    """
+
+    def __init__(self, report: LoadReport):
+        self.report = report
+        self.seen: set[str] = set()
+
+    def admit(self, doc_id: str, display: str) -> bool:
+        """Count a document in, unless its id was taken (then it is reported, left out)."""
+        if doc_id in self.seen:
+            self.report.duplicates.append(f"{doc_id} ({display})")
+            return False
+        self.seen.add(doc_id)
+        self.report.documents += 1
+        return True
+
+
 class DocumentReader:
-    """The documents of ``files``, each id once (later duplicates are skipped), read in
+    """The documents of ``files``, each id once (see :class:`FirstIdWins`), read in
     batches: :meth:`batches` reads the files; JSONL lines come unparsed, for whoever
     analyzes the batch to parse (:meth:`JsonlLines.records`, with a report of its own),
-    then to :meth:`merge` that report and :meth:`admit` each document. Iterating it
-    yields the documents, parsed here."""
+    then to :meth:`merge` that report and ask :attr:`ids` to admit each document.
+    Iterating it yields the documents, parsed here."""
 
     def __init__(
         self, files: Iterable[InputFile], report: LoadReport, on_file: Callable[[InputFile], None] | None = None
@@ -326,7 +350,7 @@ class DocumentReader:
         self.files = files
         self.report = report
         self.on_file = on_file
-        self.seen: set[str] = set()
+        self.ids = FirstIdWins(report)
 
     def batches(self, size: int) -> Iterator[Batch]:
         """The input in order, in batches of at most ``size`` documents or lines."""
@@ -349,7 +373,7 @@ class DocumentReader:
                     yield JsonlLines(f, numbers, lines)
             else:
                 for doc in read_file(f, report):
-                    if self.admit(doc.id, f.display):
+                    if self.ids.admit(doc.id, f.display):
                         docs.append(doc)
                         if len(docs) == size:
                             yield docs
@@ -358,15 +382,6 @@ class DocumentReader:
                 self.on_file(f)
         if docs:
             yield docs
-
-    def admit(self, doc_id: str, display: str) -> bool:
-        """Count a document in, unless its id was taken (then it is reported, skipped)."""
-        if doc_id in self.seen:
-            self.report.duplicates.append(f"{doc_id} ({display})")
-            return False
-        self.seen.add(doc_id)
-        self.report.documents += 1
-        return True
 
     def merge(self, report: LoadReport) -> None:
         """Take in what parsing a batch ran into (raising its first error if strict)."""
@@ -389,7 +404,7 @@ class DocumentReader:
         for batch in self.batches(1000):
             if isinstance(batch, JsonlLines):
                 for doc in batch.documents(self.report):
-                    if self.admit(doc.id, doc.path):
+                    if self.ids.admit(doc.id, doc.path):
                         yield doc
             else:
                 yield from batch

@@ -1,11 +1,25 @@
 """Build an index: documents → passages → term ids → weighted postings on disk.
 
-The steps, in order:
+The steps, in order, each a function or class below that :func:`build_index` calls:
 
-1. split each document into passages and map each passage's text to term ids;
-2. count (term, passage) pairs into a term-major sparse matrix of frequencies;
-3. weight every posting for BM25 and for TF-IDF;
-4. write the arrays, the SQLite store and the manifest, then move the folder into place.
+1. read the input in batches (a :class:`~citesearch.corpus.DocumentReader`'s, which leaves
+   JSONL lines for the next step to parse, or :func:`_batches_of` documents);
+2. split each document into passages and number the word forms of each passage, stop
+   words left out (:class:`_Analysis`);
+3. admit the documents, the first with an id winning (:func:`_admitted`), and store their
+   rows and their passages' (:class:`_StoreRows`);
+4. number terms: stem each form once and map every batch's form ids to term ids
+   (:class:`_TermIds`);
+5. count (term, passage) pairs into a term-major sparse matrix of frequencies
+   (:func:`_count_postings`), and keep the terms some passage has (:func:`_used_terms`);
+6. weigh every posting for BM25 and for TF-IDF (:func:`_weigh`);
+7. write the vocabulary, the arrays (:func:`_save_postings`; the weights as they are
+   weighed) and the manifest (:func:`_manifest`), then move the folder into place.
+
+The plumbing around the steps: NLTK imported once, before the workers start
+(:func:`_import_nltk`); step 2 in worker processes (:func:`_analyzed`); the store written
+on a thread of its own (by the :class:`~.storage.IndexWriter`) and TF-IDF weighed on
+another; the garbage collector paused (:func:`_collector_paused`).
 """
 
 from __future__ import annotations
@@ -15,7 +29,6 @@ import json
 import logging
 import multiprocessing
 import os
-import threading
 import time
 from array import array
 from collections import deque
@@ -25,19 +38,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import chain, compress, islice
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import __version__
 from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, DocumentReader, JsonlLines, LoadReport
 from ..corpus.loading import Batch
-from ..corpus.passages import passage_spans
+from ..corpus.passages import _sentence_splitter, passage_spans
 from ..errors import NoInputError
 from . import bm25, tfidf
-from .analysis import AnalyzerConfig, TermMapper
+from .analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, TermMapper, Tokenizer, stopword_list
 from .impacts import PREFIX, impact_prefixes
-from .numbering import FormIds
 from .manifest import DEFAULT_METHOD, Counts, Manifest
+from .numbering import FormIds
 from .storage import IndexWriter, writing
 
 log = logging.getLogger(__name__)
@@ -47,6 +61,10 @@ _BLOCK = 1 << 20  # postings weighed at a time
 _NO_IDS = np.zeros(0, dtype=np.int32)
 # From this much text on, forms are numbered by compiled code, which takes ~0.7 s to load.
 COMPILED_FROM = 16_000_000
+# Workers are forked: they start in milliseconds and share what this process has loaded
+# (NLTK, the compiled numbering). Their state is made from picklable settings alone
+# (:class:`_AnalysisSettings`), so any start method builds the same index ("spawn" is tested).
+START_METHOD = "fork"
 
 
 @dataclass(frozen=True)
@@ -68,9 +86,31 @@ class BuildSummary:
     seconds: float
 
 
+# -- 1. read ---------------------------------------------------------------------------
+
+
+def _batches_of(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(documents)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+# -- 2. split into passages, number word forms -------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AnalysisSettings:
+    """All a worker's state is made from: plain settings, picklable."""
+
+    analyzer: AnalyzerConfig
+    words: int  # passage size
+    overlap: int
+    compiled: bool  # number forms with the compiled code
+
+
 @dataclass
-class _Chunk:
-    """What a worker returns for a batch of documents."""
+class _Analyzed:
+    """A batch of documents, analyzed."""
 
     worker: int  # the worker's process id: form ids are numbered per worker
     passage_counts: np.ndarray  # passages of each document
@@ -81,11 +121,11 @@ class _Chunk:
     sources: list[tuple] | None = None  # the batch's source rows, if the worker parsed it (JSONL lines)
     report: LoadReport | None = None  # and what parsing it ran into
 
-    def only(self, keep: list[bool]) -> _Chunk:
+    def only(self, keep: list[bool]) -> _Analyzed:
         """This batch without the documents whose ``keep`` is False (their forms stay)."""
         docs = np.array(keep, dtype=bool)
         passages = np.repeat(docs, self.passage_counts)
-        return _Chunk(
+        return _Analyzed(
             self.worker,
             self.passage_counts[docs],
             self.bounds[passages],
@@ -109,83 +149,301 @@ def _source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -
 
 
 class _Analysis:
-    """A worker's state: tokenizer, passage settings, and its numbering of word forms.
+    """Step 2, as one worker does it: split texts into passages and number the surface
+    forms of each passage, in order of first appearance; stop words are left out of the
+    tokens here. JSONL lines are parsed first.
 
-    Each worker numbers the forms it meets, so the parent only extends one id map per
-    worker with the forms that are new to it, stemming those no other worker brought
-    (once each: the workers meet mostly the same forms), then remaps a batch's tokens
-    with a single numpy lookup. Batches of one worker come back in the order it did
-    them, so its map is always extended in id order. Stop words are left out of the
-    tokens here.
+    Each worker numbers the forms it meets, so that the parent only extends one id map
+    per worker with the forms new to it (:class:`_TermIds`).
     """
 
-    def __init__(self, mapper: TermMapper, words: int, overlap: int, compiled: bool):
-        self.stopwords = mapper.stopwords
-        self.words = words
-        self.overlap = overlap
-        if compiled:
+    def __init__(self, settings: _AnalysisSettings):
+        tokenizer = Tokenizer(settings.analyzer)
+        self.stopwords = frozenset(stopword_list(settings.analyzer.stopwords))
+        self.words = settings.words
+        self.overlap = settings.overlap
+        if settings.compiled:
             from .compiled import CompiledFormIds
 
-            self.numbering: FormIds | CompiledFormIds = CompiledFormIds(mapper.tokenizer)
+            self.numbering: FormIds | CompiledFormIds = CompiledFormIds(tokenizer)
         else:
-            self.numbering = FormIds(mapper.tokenizer)
+            self.numbering = FormIds(tokenizer)
         self.stop = np.zeros(0, dtype=bool)  # by form id
 
+    def analyze(self, batch: list[str] | JsonlLines) -> _Analyzed:
+        """The analysis of texts, or of JSONL lines with their documents' rows and what
+        parsing them ran into."""
+        sources = report = None
+        if isinstance(batch, JsonlLines):
+            report = LoadReport()
+            records = batch.records(report)
+            texts = [text for _, _, text, _ in records]
+            path = batch.file.display
+            sources = [_source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
+        else:
+            texts = batch
+        known = len(self.numbering)
+        counts = array("i")
+        bounds = array("q")
+        passages = []
+        for text in texts:
+            doc_spans = passage_spans(text, self.words, self.overlap)
+            counts.append(len(doc_spans))
+            for start, end in doc_spans:
+                bounds.extend((start, end))
+                passages.append(text[start:end])
+        ids, lengths = self.numbering.number(passages)
+        new = self.numbering.forms_since(known)
+        self.stop = np.concatenate([self.stop, np.array([f in self.stopwords for f in new], dtype=bool)])
+        keep = ~self.stop[ids]
+        passage_of = np.repeat(np.arange(len(lengths)), lengths)
+        return _Analyzed(
+            os.getpid(),
+            np.frombuffer(counts, dtype=np.int32),
+            np.frombuffer(bounds, dtype=np.int64).reshape(-1, 2),
+            new,
+            ids[keep],
+            np.bincount(passage_of[keep], minlength=len(lengths)).astype(np.int32),
+            sources,
+            report,
+        )
 
-_analysis: _Analysis | None = None
+
+# -- 3. admit documents, store their rows ------------------------------------------------
 
 
-def _init_analysis(mapper: TermMapper, words: int, overlap: int, compiled: bool) -> None:
-    global _analysis
-    _analysis = _Analysis(mapper, words, overlap, compiled)
+def _admitted(reader: DocumentReader | None, batch: Batch, analyzed: _Analyzed) -> tuple[list[tuple], _Analyzed]:
+    """The store rows of a batch's documents that go into the index, and their analysis.
+
+    The first document with an id wins (:class:`~citesearch.corpus.loading.FirstIdWins`).
+    The reader admitted the documents it parsed as it read them; the documents of JSONL
+    lines, parsed by a worker, are admitted here, in input order, and one whose id was
+    taken is left out with its passages (its forms stay numbered: the terms only it had
+    are left out by :func:`_used_terms`). Documents handed over as a plain iterable are
+    taken as they come.
+    """
+    if analyzed.sources is None:
+        return [_source_row(d.id, d.path, d.title, d.text, d.metadata) for d in batch], analyzed
+    assert reader is not None and analyzed.report is not None
+    reader.merge(analyzed.report)
+    keep = [reader.ids.admit(doc_id, path) for doc_id, path, *_ in analyzed.sources]
+    if not all(keep):
+        analyzed = analyzed.only(keep)
+    assert analyzed.sources is not None
+    return analyzed.sources, analyzed
 
 
-def _analyze(batch: list[str] | JsonlLines) -> _Chunk:
-    """Split texts into passages and passages into numbered surface forms; JSONL lines
-    are parsed first, and their documents' rows returned with what parsing ran into."""
-    if _analysis is None:
-        raise RuntimeError("analysis worker not initialized")
-    a = _analysis
-    sources = report = None
-    if isinstance(batch, JsonlLines):
-        report = LoadReport()
-        records = batch.records(report)
-        texts = [text for _, _, text, _ in records]
-        path = batch.file.display
-        sources = [_source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
-    else:
-        texts = batch
-    known = len(a.numbering)
-    counts = array("i")
-    bounds = array("q")
-    passages = []
-    for text in texts:
-        doc_spans = passage_spans(text, a.words, a.overlap)
-        counts.append(len(doc_spans))
-        for start, end in doc_spans:
-            bounds.extend((start, end))
-            passages.append(text[start:end])
-    ids, lengths = a.numbering.number(passages)
-    new = a.numbering.forms_since(known)
-    a.stop = np.concatenate([a.stop, np.array([f in a.stopwords for f in new], dtype=bool)])
-    keep = ~a.stop[ids]
-    passage_of = np.repeat(np.arange(len(lengths)), lengths)
-    return _Chunk(
-        os.getpid(),
-        np.frombuffer(counts, dtype=np.int32),
-        np.frombuffer(bounds, dtype=np.int64).reshape(-1, 2),
-        new,
-        ids[keep],
-        np.bincount(passage_of[keep], minlength=len(lengths)).astype(np.int32),
-        sources,
-        report,
+class _StoreRows:
+    """The store's rows of the admitted documents (``sources``) and of their passages
+    (``passages``), numbered across batches, written on the store's thread; and, for
+    the arrays, each passage's source row and length in tokens."""
+
+    def __init__(self, writer: IndexWriter):
+        self.writer = writer
+        self.sources = 0
+        self.passages = 0
+        self._owners: list[np.ndarray] = []
+        self._lengths: list[np.ndarray] = []
+
+    def add(self, sources: list[tuple], analyzed: _Analyzed) -> None:
+        counts = analyzed.passage_counts
+        owners = np.repeat(np.arange(self.sources, self.sources + len(sources), dtype=np.int32), counts)
+        ordinals = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)
+        self.writer.add_sources([(row, *source) for row, source in enumerate(sources, self.sources)])
+        rows = range(self.passages, self.passages + len(owners))
+        starts, ends = analyzed.bounds[:, 0].tolist(), analyzed.bounds[:, 1].tolist()
+        self.writer.add_passages(list(zip(rows, owners.tolist(), ordinals.tolist(), starts, ends)))
+        self._owners.append(owners)
+        self._lengths.append(analyzed.lengths)
+        self.sources += len(sources)
+        self.passages += len(owners)
+
+    def passage_sources(self) -> np.ndarray:
+        """The source row of every passage."""
+        return np.concatenate(self._owners)
+
+    def passage_lengths(self) -> np.ndarray:
+        """The tokens of every passage (stop words left out)."""
+        return np.concatenate(self._lengths)
+
+
+# -- 4. number terms ---------------------------------------------------------------------
+
+
+class _TermIds:
+    """Every passage's term ids, from its worker's form ids.
+
+    A worker's forms are numbered in the order it met them: its id map is extended with
+    the forms new to it (stemming, once each, those no worker brought before: the workers
+    meet mostly the same forms), then a batch's tokens are mapped with one numpy lookup.
+    A worker's batches come back in the order it did them, so its map grows in id order.
+    """
+
+    def __init__(self, mapper: TermMapper):
+        self.mapper = mapper
+        self._id_maps: dict[int, np.ndarray] = {}  # by worker
+        self._tokens: list[np.ndarray] = []
+
+    def add(self, analyzed: _Analyzed) -> None:
+        added = np.array([self.mapper.term_id(f) for f in analyzed.new_forms], dtype=np.int32)
+        id_map = np.concatenate([self._id_maps.get(analyzed.worker, _NO_IDS), added])
+        self._id_maps[analyzed.worker] = id_map
+        self._tokens.append(id_map[analyzed.tokens])
+
+    def tokens(self) -> np.ndarray:
+        """The term ids of every passage, concatenated (handed over, not kept here)."""
+        tokens = np.concatenate(self._tokens)
+        self._tokens = []
+        return tokens
+
+
+# -- 5. count postings ---------------------------------------------------------------------
+
+
+class _Postings(NamedTuple):
+    """A term-major sparse matrix of frequencies: term t's passages, ascending, are
+    ``passages[indptr[t]:indptr[t + 1]]``."""
+
+    indptr: np.ndarray
+    passages: np.ndarray
+    tf: np.ndarray
+
+
+def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> _Postings:
+    """The term × passage frequency matrix of ``tokens`` (term ids, passage after
+    passage, ``lengths[i]`` of them in passage i).
+
+    scipy's COO → CSR conversion does it in linear time: a counting sort by term that
+    keeps the passage order, then one pass adding up repeats. (Sorting (term, passage)
+    keys took 6× as long at 1M passages.)
+    """
+    from scipy.sparse import csr_matrix
+
+    owner = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    counts = csr_matrix((np.ones(len(tokens), dtype=np.int32), (tokens, owner)), shape=(n_terms, len(lengths)))
+    if not counts.has_canonical_format:  # sorted, no repeats: what the constructor guarantees
+        raise RuntimeError("postings are not in term-major passage order")
+    return _Postings(counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data)
+
+
+def _used_terms(indptr: np.ndarray, mapper: TermMapper) -> tuple[np.ndarray, list[str], dict[str, int]]:
+    """The postings' ``indptr``, the terms and the forms, without the terms that are in
+    no passage (so that no term has df 0): those met only in documents left out after
+    they were analyzed (see :func:`_admitted`). Their forms are left out too."""
+    terms, forms = mapper.terms_by_id, mapper.forms
+    if np.diff(indptr).all():
+        return indptr, terms, forms
+    used = np.flatnonzero(np.diff(indptr))
+    renumbered = np.full(len(terms), -1, dtype=np.int64)
+    renumbered[used] = np.arange(len(used))
+    new_ids = renumbered.tolist()
+    return (
+        indptr[np.concatenate([[0], used + 1])],
+        [terms[i] for i in used.tolist()],
+        {form: -1 if term < 0 else new_ids[term] for form, term in forms.items() if term < 0 or new_ids[term] >= 0},
     )
 
 
-def _chunks(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    it = iter(documents)
-    while chunk := list(islice(it, size)):
-        yield chunk
+# -- 6. weigh --------------------------------------------------------------------------------
+
+
+def _weigh(
+    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float
+) -> None:
+    """BM25 and TF-IDF weights of every posting, written as they are made. The two are
+    independent, and numpy and scipy let go of the GIL in their loops: TF-IDF on a second
+    thread, BM25 on this one."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-tfidf") as side:
+        tfidf_saved = side.submit(_save_tfidf, writer, settings, postings, len(lengths))
+        _save_bm25(writer, settings, postings, lengths, avgdl)
+        tfidf_saved.result()
+
+
+def _save_bm25(
+    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float
+) -> None:
+    """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``).
+
+    Weighed a block of postings at a time: the same values, without float64 temporaries
+    the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
+    indptr, passages, tf = postings
+    df = np.diff(indptr)
+    term_idf = bm25.idf(settings.bm25, df, len(lengths))
+    terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
+    weights = np.empty(len(tf), dtype=np.float32)
+    for a in range(0, len(tf), _BLOCK):
+        b = a + _BLOCK
+        weights[a:b] = bm25.weights(settings.bm25, tf[a:b], lengths[passages[a:b]] / avgdl, term_idf[terms[a:b]])
+    del terms
+    writer.save_array("bm25_weights", weights)
+    impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
+    writer.save_array("bm25_impacts", top)
+    writer.save_array("impact_indptr", impact_indptr)
+
+
+def _save_tfidf(writer: IndexWriter, settings: IndexSettings, postings: _Postings, n_passages: int) -> None:
+    """TF-IDF weights of every posting, the idf of every term, each long list's heaviest."""
+    indptr, passages, tf = postings
+    weights, idf = tfidf.passage_weights(settings.tfidf, indptr, passages, tf, n_passages)
+    writer.save_array("tfidf_weights", weights)
+    writer.save_array("tfidf_idf", idf)
+    writer.save_array("tfidf_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
+
+
+# -- 7. write --------------------------------------------------------------------------------
+
+
+def _save_postings(writer: IndexWriter, postings: _Postings, passage_sources: np.ndarray, lengths: np.ndarray) -> None:
+    """The matrix (frequencies capped to 16 bits), and each passage's source row and length."""
+    writer.save_array("postings_indptr", postings.indptr)
+    writer.save_array("postings_passages", postings.passages)
+    writer.save_array("postings_tf", np.minimum(postings.tf, np.iinfo(np.uint16).max).astype(np.uint16))
+    writer.save_array("passage_source", passage_sources)
+    writer.save_array("passage_length", lengths)
+
+
+def _manifest(
+    settings: IndexSettings, mapper: TermMapper, method: str, counts: Counts, avgdl: float, seconds: float
+) -> Manifest:
+    return Manifest(
+        analyzer=settings.analyzer,
+        stopwords=frozenset(mapper.stopwords),
+        passage_words=settings.passage_words,
+        passage_overlap=settings.passage_overlap,
+        bm25=settings.bm25,
+        avg_passage_length=avgdl,
+        tfidf=settings.tfidf,
+        method=method,
+        impact_prefix=settings.impact_prefix,
+        counts=counts,
+        created_by=f"citesearch {__version__}",
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=round(seconds, 3),
+    )
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+
+
+def _import_nltk(mapper: TermMapper) -> None:
+    """Import NLTK (about 0.7 s) once, here, before the workers start: this process stems
+    with it (step 4), the workers split sentences with it (step 2, ``corpus.passages``).
+    Forked, they inherit it instead of each importing it again."""
+    mapper.stemmer  # noqa: B018 - made now, and kept
+    _sentence_splitter()
+
+
+def _compiled_numbering() -> bool:
+    """Load the compiled numbering (import numba; compile, or load what it compiled
+    before); False, to number in Python, if that fails."""
+    try:
+        from .compiled import warm_up
+
+        warm_up()
+    except Exception as exc:  # noqa: BLE001 - numba missing or unusable here: the Python numbering is the same
+        log.debug("numbering in Python: the compiled numbering did not load (%s)", exc)
+        return False
+    return True
 
 
 def _read_ahead(batches: Iterator[Batch], chars: int) -> tuple[list[Batch], bool]:
@@ -206,43 +464,44 @@ def _work(batch: Batch) -> list[str] | JsonlLines:
     return batch if isinstance(batch, JsonlLines) else [d.text for d in batch]
 
 
-def _compiled_numbering() -> bool:
-    """Load the compiled numbering (import numba; compile, or load what it compiled
-    before); False, to number in Python, if that fails."""
-    try:
-        from .compiled import warm_up
-
-        warm_up()
-    except Exception as exc:  # noqa: BLE001 - numba missing or unusable here: the Python numbering is the same
-        log.debug("numbering in Python: the compiled numbering did not load (%s)", exc)
-        return False
-    return True
+_worker: _Analysis | None = None  # a worker process's state, made by _start_worker
 
 
-def _analyzed(
-    batches: Iterator[Batch], mapper: TermMapper, settings: IndexSettings, workers: int
-) -> Iterator[tuple[Batch, _Chunk]]:
-    """(batch, its analysis) one by one, in order; over worker processes when
-    ``workers`` > 1."""
+def _start_worker(settings: _AnalysisSettings) -> None:
+    global _worker
+    _worker = _Analysis(settings)
+
+
+def _analyze_in_worker(batch: list[str] | JsonlLines) -> _Analyzed:
+    if _worker is None:
+        raise RuntimeError("analysis worker not initialized")
+    return _worker.analyze(batch)
+
+
+def _analyzed(batches: Iterator[Batch], settings: IndexSettings, workers: int) -> Iterator[tuple[Batch, _Analyzed]]:
+    """(batch, its analysis) one by one, in order; over worker processes when ``workers``
+    > 1. The first batches are read ahead to tell whether the input is large enough for
+    the compiled numbering, which is then loaded here, before the workers start."""
     ahead, large = _read_ahead(batches, COMPILED_FROM)
-    compiled = large and mapper.tokenizer.default_pattern and _compiled_numbering()
-    chunks = chain(ahead, batches)
-    init = (mapper, settings.passage_words, settings.passage_overlap, compiled)
+    default_pattern = settings.analyzer.token_pattern == DEFAULT_TOKEN_PATTERN
+    compiled = large and default_pattern and _compiled_numbering()
+    analysis = _AnalysisSettings(settings.analyzer, settings.passage_words, settings.passage_overlap, compiled)
+    batches = chain(ahead, batches)
     if workers <= 1:
-        _init_analysis(*init)
-        for batch in chunks:
-            yield batch, _analyze(_work(batch))
+        here = _Analysis(analysis)
+        for batch in batches:
+            yield batch, here.analyze(_work(batch))
         return
     # Batches are read and submitted from this thread (so that an error in the input
     # surfaces here), with a few in flight per worker to keep them busy.
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context(START_METHOD)
     # Not multiprocessing.Pool: its worker-handling thread waits on the results pipe
     # too, and spins while a result sits there unread (1.5 s of the parent's CPU and
     # GIL at 1M passages).
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_analysis, initargs=init) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker, initargs=(analysis,)) as pool:
         in_flight: deque[tuple[Batch, Future]] = deque()
-        for batch in chunks:
-            in_flight.append((batch, pool.submit(_analyze, _work(batch))))
+        for batch in batches:
+            in_flight.append((batch, pool.submit(_analyze_in_worker, _work(batch))))
             if len(in_flight) > 2 * workers:
                 done, result = in_flight.popleft()
                 yield done, result.result()
@@ -266,92 +525,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The term × passage frequency matrix of ``tokens`` (term ids, passage after
-    passage, ``lengths[i]`` of them in passage i), term-major: ``(indptr, passages, tf)``
-    with each term's passages ascending.
-
-    scipy's COO → CSR conversion does it in linear time: a counting sort by term that
-    keeps the passage order, then one pass adding up repeats. (Sorting (term, passage)
-    keys took 6× as long at 1M passages.)
-    """
-    from scipy.sparse import csr_matrix
-
-    owner = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
-    counts = csr_matrix((np.ones(len(tokens), dtype=np.int32), (tokens, owner)), shape=(n_terms, len(lengths)))
-    if not counts.has_canonical_format:  # sorted, no repeats: what the constructor guarantees
-        raise RuntimeError("postings are not in term-major passage order")
-    return counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data
-
-
-def _load_stemmer(mapper: TermMapper) -> None:
-    """Make ``mapper``'s stemmer (NLTK's import), on a thread of its own."""
-    try:
-        mapper.stemmer  # noqa: B018 - made and kept on first use
-    except Exception:  # noqa: BLE001, S110 - raised again where the stemmer is first used, in the main thread
-        pass
-
-
-def _map_terms(chunks: list[_Chunk], mapper: TermMapper, id_maps: dict[int, np.ndarray], token_parts: list[np.ndarray]) -> None:
-    """Turn the workers' form ids of ``chunks`` into global term ids (appended to
-    ``token_parts``; the tokens hold no stop words), stemming forms no worker brought
-    before, and empty ``chunks``."""
-    for chunk in chunks:
-        added = [mapper.term_id(f) for f in chunk.new_forms]
-        id_map = id_maps[chunk.worker] = np.concatenate([id_maps.get(chunk.worker, _NO_IDS), np.array(added, dtype=np.int32)])
-        token_parts.append(id_map[chunk.tokens])
-    chunks.clear()
-
-
-def _without_unused_terms(
-    indptr: np.ndarray, terms: list[str], forms: dict[str, int]
-) -> tuple[np.ndarray, list[str], dict[str, int]]:
-    """The postings' ``indptr``, the terms and the forms, without the terms that are in
-    no passage: those met only in documents dropped after they were analyzed (a
-    duplicate id in a JSONL batch parsed by a worker). Their forms are left out too."""
-    used = np.flatnonzero(np.diff(indptr))
-    renumbered = np.full(len(terms), -1, dtype=np.int64)
-    renumbered[used] = np.arange(len(used))
-    new_ids = renumbered.tolist()
-    return (
-        indptr[np.concatenate([[0], used + 1])],
-        [terms[i] for i in used.tolist()],
-        {form: -1 if term < 0 else new_ids[term] for form, term in forms.items() if term < 0 or new_ids[term] >= 0},
-    )
-
-
-def _save_bm25(
-    writer: IndexWriter, settings: IndexSettings, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray,
-    lengths: np.ndarray, avgdl: float,
-) -> None:
-    """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``).
-
-    Weighed a block of postings at a time: the same values, without float64 temporaries
-    the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
-    df = np.diff(indptr)
-    term_idf = bm25.idf(settings.bm25, df, len(lengths))
-    terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
-    weights = np.empty(len(tf), dtype=np.float32)
-    for a in range(0, len(tf), _BLOCK):
-        b = a + _BLOCK
-        weights[a:b] = bm25.weights(settings.bm25, tf[a:b], lengths[passages[a:b]] / avgdl, term_idf[terms[a:b]])
-    del terms
-    writer.save_array("bm25_weights", weights)
-    impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
-    writer.save_array("bm25_impacts", top)
-    writer.save_array("impact_indptr", impact_indptr)
-
-
-def _save_tfidf(
-    writer: IndexWriter, settings: IndexSettings, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray, n_passages: int
-) -> None:
-    """TF-IDF weights of every posting, the idf of every term, each long list's heaviest."""
-    weights, idf = tfidf.passage_weights(settings.tfidf, indptr, passages, tf, n_passages)
-    writer.save_array("tfidf_weights", weights)
-    writer.save_array("tfidf_idf", idf)
-    writer.save_array("tfidf_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
-
-
 def build_index(
     documents: Iterable[Document] | DocumentReader,
     target: str | os.PathLike[str],
@@ -370,110 +543,36 @@ def build_index(
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
     mapper = TermMapper(settings.analyzer)
+    _import_nltk(mapper)
     reader = documents if isinstance(documents, DocumentReader) else None
-    batches = reader.batches(CHUNK) if reader else _chunks(documents, CHUNK)
+    batches = reader.batches(CHUNK) if reader else _batches_of(documents, CHUNK)
     with _collector_paused(), writing(target) as writer:
-        token_parts: list[np.ndarray] = []
-        length_parts: list[np.ndarray] = []
-        source_parts: list[np.ndarray] = []
-        id_maps: dict[int, np.ndarray] = {}
-        n_sources = n_passages = 0
-        stemmer: threading.Thread | None = None
-        unmapped: list[_Chunk] = []  # batches whose forms wait for the stemmer
-
-        for batch, chunk in _analyzed(batches, mapper, settings, workers):
-            if stemmer is None:
-                # The workers are forked (they need no stemmer): make it on a thread,
-                # so that importing NLTK (~1.5 s) overlaps their work.
-                stemmer = threading.Thread(target=_load_stemmer, args=(mapper,), name="citesearch-stemmer", daemon=True)
-                stemmer.start()
-            if chunk.sources is None:
-                sources = [_source_row(d.id, d.path, d.title, d.text, d.metadata) for d in batch]
-            else:  # parsed by the worker: admitted here, in order
-                assert reader is not None and chunk.report is not None
-                reader.merge(chunk.report)
-                keep = [reader.admit(row[0], row[1]) for row in chunk.sources]
-                if not all(keep):
-                    chunk = chunk.only(keep)
-                sources = chunk.sources
-            counts = chunk.passage_counts
-            owners = np.repeat(np.arange(n_sources, n_sources + len(sources), dtype=np.int32), counts)
-            ordinals = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)
-            writer.add_sources([(row, *source) for row, source in enumerate(sources, n_sources)])
-            writer.add_passages(
-                list(
-                    zip(
-                        range(n_passages, n_passages + len(owners)),
-                        owners.tolist(),
-                        ordinals.tolist(),
-                        chunk.bounds[:, 0].tolist(),
-                        chunk.bounds[:, 1].tolist(),
-                    )
-                )
-            )
-            source_parts.append(owners)
-            n_sources += len(sources)
-            n_passages += len(owners)
-            length_parts.append(chunk.lengths)
-            unmapped.append(chunk)
-            if not stemmer.is_alive():
-                _map_terms(unmapped, mapper, id_maps, token_parts)
-        if stemmer is not None:
-            stemmer.join()
-        _map_terms(unmapped, mapper, id_maps, token_parts)
-
+        rows, term_ids = _StoreRows(writer), _TermIds(mapper)
+        for batch, analyzed in _analyzed(batches, settings, workers):
+            sources, analyzed = _admitted(reader, batch, analyzed)
+            rows.add(sources, analyzed)
+            term_ids.add(analyzed)
         if reader:
             reader.finish()
         if not mapper.terms_by_id:
             raise NoInputError(
-                f"no words to index in the {n_sources:,} document{'' if n_sources == 1 else 's'} read "
+                f"no words to index in the {rows.sources:,} document{'' if rows.sources == 1 else 's'} read "
                 "(only stop words and one-character tokens)"
             )
         writer.sources_done()
-        log.debug("read, split and tokenized %d passages: %.1f s", n_passages, time.perf_counter() - started)
-        # A term was found, so there is at least one batch and one token.
-        n_terms = len(mapper.terms_by_id)
-        lengths_np = np.concatenate(length_parts)
-        tokens = np.concatenate(token_parts)
-        del token_parts, length_parts
-        indptr, postings_passages, tf = _count_postings(tokens, lengths_np, n_terms)
-        del tokens
-        log.debug("counted %d postings: %.1f s", len(tf), time.perf_counter() - started)
-        terms, forms = mapper.terms_by_id, mapper.forms
-        if not np.diff(indptr).all():
-            indptr, terms, forms = _without_unused_terms(indptr, terms, forms)
-            n_terms = len(terms)
+        log.debug("read, split and tokenized %d passages: %.1f s", rows.passages, time.perf_counter() - started)
+        lengths = rows.passage_lengths()
+        postings = _count_postings(term_ids.tokens(), lengths, len(mapper.terms_by_id))
+        log.debug("counted %d postings: %.1f s", len(postings.tf), time.perf_counter() - started)
+        indptr, terms, forms = _used_terms(postings.indptr, mapper)
+        postings = postings._replace(indptr=indptr)
         writer.add_vocabulary(terms, np.diff(indptr), forms)  # on the store thread, meanwhile
-        avgdl = float(lengths_np.mean())
-        writer.save_array("postings_indptr", indptr)
-        writer.save_array("postings_passages", postings_passages)
-        writer.save_array("postings_tf", np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
-        writer.save_array("passage_source", np.concatenate(source_parts))
-        writer.save_array("passage_length", lengths_np)
-        # The two weightings are independent, and numpy and scipy let go of the GIL in
-        # their loops: TF-IDF on a second thread, BM25 on this one.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-tfidf") as side:
-            tfidf_saved = side.submit(_save_tfidf, writer, settings, indptr, postings_passages, tf, n_passages)
-            _save_bm25(writer, settings, indptr, postings_passages, tf, lengths_np, avgdl)
-            tfidf_saved.result()
+        _save_postings(writer, postings, rows.passage_sources(), lengths)
+        avgdl = float(lengths.mean())
+        _weigh(writer, settings, postings, lengths, avgdl)
         log.debug("arrays and vocabulary written: %.1f s", time.perf_counter() - started)
         seconds = time.perf_counter() - started
-        writer.commit(
-            Manifest(
-                analyzer=settings.analyzer,
-                stopwords=frozenset(mapper.stopwords),
-                passage_words=settings.passage_words,
-                passage_overlap=settings.passage_overlap,
-                bm25=settings.bm25,
-                avg_passage_length=avgdl,
-                tfidf=settings.tfidf,
-                method=method,
-                impact_prefix=settings.impact_prefix,
-                counts=Counts(n_sources, n_passages, n_terms, int(len(tf)), int(lengths_np.sum())),
-                created_by=f"citesearch {__version__}",
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                build_seconds=round(seconds, 3),
-            )
-        )
+        counts = Counts(rows.sources, rows.passages, len(terms), len(postings.tf), int(lengths.sum()))
+        writer.commit(_manifest(settings, mapper, method, counts, avgdl, seconds))
     log.debug("committed: %.1f s", time.perf_counter() - started)
-    return BuildSummary(n_sources, n_passages, n_terms, int(len(tf)), seconds)
+    return BuildSummary(counts.sources, counts.passages, counts.terms, counts.postings, seconds)

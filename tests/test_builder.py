@@ -1,0 +1,130 @@
+"""The build's steps and plumbing (citesearch.indexer.builder): its workers' state, NLTK's
+import, and duplicate ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sqlite3
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citesearch.corpus import LoadReport, load_documents
+from citesearch.corpus.loading import FirstIdWins, JsonlLines
+from citesearch.indexer import builder
+from citesearch.indexer.analysis import AnalyzerConfig
+from citesearch.indexer.builder import IndexSettings, build_index
+
+
+def _rows(index: Path, table: str) -> list[tuple]:
+    db = sqlite3.connect(index / "store.sqlite")
+    try:
+        return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        db.close()
+
+
+def _assert_same_index(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in a.glob("*.npy"))
+    assert names and names == sorted(p.name for p in b.glob("*.npy"))
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    for table in ("sources", "passages", "terms", "forms"):
+        assert _rows(a, table) == _rows(b, table), table
+
+
+def _corpus(root: Path) -> Path:
+    """JSONL documents in several batches (of 3), one of them a duplicate with words of its
+    own, and a Markdown file; all short: no sentence splitting."""
+    lines = [
+        json.dumps({"_id": f"d{i}", "title": "T" if i % 2 else "", "text": f"alpha{i % 4} beta words {i}"})
+        for i in range(10)
+    ]
+    lines[7] = json.dumps({"_id": "d2", "text": "zebra quagga okapi"})  # a duplicate, in another batch
+    root.mkdir()
+    (root / "c.jsonl").write_text("\n".join(lines) + "\n")
+    (root / "notes.md").write_text("# Notes\n\nalpha1 and beta in a markdown file.")
+    return root
+
+
+def test_the_workers_state_comes_from_picklable_settings_so_spawned_workers_build_the_same_index(tmp_path, monkeypatch):
+    """Nothing a worker needs comes through fork: spawned workers (a fresh interpreter
+    each, where nothing of this process was set) build the index forked ones build."""
+    monkeypatch.setattr(builder, "CHUNK", 3)
+    corpus = _corpus(tmp_path / "corpus")
+    settings = IndexSettings(analyzer=AnalyzerConfig(stemmer="porter"), passage_words=20)
+    reports = {}
+    for method in ("fork", "spawn"):
+        monkeypatch.setattr(builder, "START_METHOD", method)
+        reports[method] = LoadReport()
+        build_index(load_documents([corpus], report=reports[method]), tmp_path / method, settings, workers=2)
+    assert reports["spawn"] == reports["fork"] and len(reports["fork"].duplicates) == 1
+    _assert_same_index(tmp_path / "fork", tmp_path / "spawn")
+
+
+def test_a_workers_analysis_is_made_from_its_settings_alone(tmp_path):
+    settings = builder._AnalysisSettings(AnalyzerConfig(), words=20, overlap=0, compiled=False)
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    path = _corpus(tmp_path / "corpus") / "c.jsonl"
+    lines = JsonlLines(load_documents([path]).files[0], [1, 2], path.read_bytes().splitlines()[:2])
+    analyzed = builder._Analysis(pickle.loads(pickle.dumps(settings))).analyze(lines)
+    assert [row[0] for row in analyzed.sources] == ["d0", "d1"] and analyzed.report == LoadReport()
+    assert analyzed.passage_counts.tolist() == [1, 1]
+    assert analyzed.new_forms == ["alpha0", "beta", "words", "alpha1"]  # one-character tokens left out
+    assert analyzed.tokens.tolist() == [0, 1, 2, 3, 1, 2] and analyzed.lengths.tolist() == [3, 3]
+
+
+def test_nltk_is_imported_once_before_the_workers_start(tmp_path, monkeypatch):
+    """The stemmer (this process) and the sentence splitter (the workers) come with one
+    import of NLTK, made before the workers are forked: no worker imports it again."""
+    monkeypatch.setattr(builder, "CHUNK", 2)
+    analyze = builder._Analysis.analyze
+
+    def noting_nltk(self, batch):
+        (tmp_path / f"worker-{os.getpid()}").write_text(str("nltk.tokenize.punkt" in sys.modules))
+        return analyze(self, batch)
+
+    monkeypatch.setattr(builder._Analysis, "analyze", noting_nltk)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(6):
+        (corpus / f"{i}.txt").write_text(f"Sentence {i} is here. " * 200)  # long: split into sentences
+    build_index(load_documents([corpus]), tmp_path / "index", workers=2)
+    noted = {p.name: p.read_text() for p in tmp_path.glob("worker-*")}
+    assert len(noted) == 2 and set(noted.values()) == {"True"}
+
+
+def test_no_term_has_df_0_when_a_duplicate_had_words_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(builder, "CHUNK", 3)
+    corpus = _corpus(tmp_path / "corpus")
+    build_index(load_documents([corpus]), tmp_path / "index", workers=2)
+    terms = _rows(tmp_path / "index", "terms")
+    assert [t for _, t, _ in terms if t in ("zebra", "quagga", "okapi")] == []
+    assert all(df > 0 for _, _, df in terms)
+    assert [i for i, _, _ in terms] == list(range(len(terms)))
+    indptr = np.load(tmp_path / "index" / "postings_indptr.npy")
+    assert np.diff(indptr).tolist() == [df for _, _, df in terms]
+    used = {term for _, term in _rows(tmp_path / "index", "forms")}
+    assert used <= {-1, *range(len(terms))}
+
+
+def test_first_id_wins_and_each_later_one_is_a_warning():
+    report = LoadReport()
+    ids = FirstIdWins(report)
+    admitted = [ids.admit(i, f"file{n}") for n, i in enumerate(["a", "b", "a", "c", "b", "a"])]
+    assert admitted == [True, True, False, True, False, False]
+    assert report.documents == 3
+    assert report.duplicates == ["a (file2)", "b (file4)", "a (file5)"]
+    assert report.warnings() == ["skipped 3 document(s) whose id was already taken: a (file2), b (file4), a (file5)"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_documents_given_as_a_plain_iterable_are_indexed_as_they_come(tmp_path, workers):
+    docs = list(load_documents([_corpus(tmp_path / "corpus")]))
+    summary = build_index(iter(docs), tmp_path / "index", workers=workers)
+    assert (summary.sources, summary.passages) == (len(docs), len(docs))
+    assert [row[1] for row in _rows(tmp_path / "index", "sources")] == [d.id for d in docs]
