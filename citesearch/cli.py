@@ -1,7 +1,8 @@
 """The ``citesearch`` command: a thin click layer over the library.
 
 It validates options, calls the library, and formats; data goes to stdout, progress and
-diagnostics to stderr. Heavy imports (NLTK, scikit-learn) happen only inside ``index``.
+diagnostics to stderr. Heavy imports (NLTK, and scikit-learn through it) happen only inside
+``index``.
 """
 
 from __future__ import annotations

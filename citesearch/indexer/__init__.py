@@ -1,7 +1,8 @@
 """Analysis, weighting and the on-disk index.
 
-Importing this package is cheap: NLTK and scikit-learn are imported only by the
-functions that build an index.
+Importing this package is cheap: NLTK is imported only by the functions that build an
+index (and scikit-learn only by NLTK's import, when it is installed; citesearch uses none
+of it).
 """
 
 from .analysis import AnalyzerConfig, Tokenizer

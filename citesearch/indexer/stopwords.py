@@ -1,6 +1,7 @@
 """scikit-learn's English stop words (``sklearn.feature_extraction.text.ENGLISH_STOP_WORDS``,
-BSD-3-Clause; 318 words), copied so that a build does not import scikit-learn for them
-(0.8 s). ``tests/test_engine.py`` checks that the copy is the installed scikit-learn's list.
+BSD-3-Clause; 318 words), copied so that citesearch does not import scikit-learn for them
+(0.8 s on its own; a build imports NLTK, which loads it when it is installed).
+``tests/test_engine.py`` checks that the copy is the installed scikit-learn's list.
 """
 
 ENGLISH = frozenset(
