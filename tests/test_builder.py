@@ -128,3 +128,15 @@ def test_documents_given_as_a_plain_iterable_are_indexed_as_they_come(tmp_path, 
     summary = build_index(iter(docs), tmp_path / "index", workers=workers)
     assert (summary.sources, summary.passages) == (len(docs), len(docs))
     assert [row[1] for row in _rows(tmp_path / "index", "sources")] == [d.id for d in docs]
+
+
+def test_a_repeated_id_in_a_plain_iterable_is_a_clear_error_and_leaves_no_index(tmp_path):
+    from citesearch.corpus import Document
+    from citesearch.errors import CitesearchError
+    from citesearch.indexer.builder import build_index
+
+    docs = [Document("a", "a.txt", "First", "First text about lava."), Document("a", "b.txt", "Second", "Other text.")]
+    with pytest.raises(CitesearchError, match="b.txt: document id 'a' was already taken"):
+        build_index(docs, tmp_path / "index", workers=1)
+    assert not (tmp_path / "index").exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # no temporary folder left behind

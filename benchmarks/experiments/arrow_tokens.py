@@ -18,7 +18,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from citesearch.corpus import load_documents
-from citesearch.indexer.analysis import AnalyzerConfig, Tokenizer, _Numbering
+from citesearch.indexer.analysis import AnalyzerConfig, Tokenizer
+
+
+class _Numbering(dict):
+    """Numbers keys in order of first appearance (what the build's numbering was then)."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = len(self)
+        return value
 
 
 def arrow_ids(batch: list[str], number) -> np.ndarray:

@@ -16,7 +16,7 @@ from itertools import chain, islice, repeat
 
 import numpy as np
 
-from citesearch.indexer.analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, Tokenizer, _Numbering
+from citesearch.indexer.analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, Tokenizer
 
 PACKED = 10  # characters per 64-bit key: 10 × 6 bits
 _CODE = np.zeros(256, dtype=np.uint8)  # byte → 1..37 for word characters, 0 otherwise
@@ -25,6 +25,14 @@ for _i, _c in enumerate(string.ascii_lowercase + string.digits + "_", 1):
     _CODE[ord(_c.upper())] = _i
 # left-aligned: a zero pad cannot be a character
 _PLACE = np.uint64(64) ** np.arange(PACKED - 1, -1, -1, dtype=np.uint64)
+
+
+class _Numbering(dict):
+    """Numbers keys in order of first appearance (what the build's numbering was then)."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = len(self)
+        return value
 
 
 class FormNumbering:

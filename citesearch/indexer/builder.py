@@ -25,7 +25,6 @@ another; the garbage collector paused (:func:`_collector_paused`).
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import multiprocessing
 import os
@@ -44,15 +43,15 @@ import numpy as np
 
 from .. import __version__
 from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, DocumentReader, JsonlLines, LoadReport
-from ..corpus.loading import Batch
+from ..corpus.loading import Batch, FirstIdWins
 from ..corpus.passages import _sentence_splitter, passage_spans
-from ..errors import NoInputError
+from ..errors import CitesearchError, NoInputError
 from . import bm25, tfidf
 from .analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, TermMapper, Tokenizer, stopword_list
 from .impacts import PREFIX, impact_prefixes
 from .manifest import DEFAULT_METHOD, Counts, Manifest
 from .numbering import FormIds
-from .storage import IndexWriter, writing
+from .storage import IndexWriter, source_row, writing
 
 log = logging.getLogger(__name__)
 
@@ -137,17 +136,6 @@ class _Analyzed:
         )
 
 
-def _source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -> tuple[str, str, str | None, str, str]:
-    """A document's row of the store's ``sources`` table, but for the row number."""
-    return (
-        doc_id,
-        path,
-        None if title == text else title,  # a one-line document's text is its title: stored once
-        text,
-        json.dumps(metadata, ensure_ascii=False) if metadata else "{}",
-    )
-
-
 class _Analysis:
     """Step 2, as one worker does it: split texts into passages and number the surface
     forms of each passage, in order of first appearance; stop words are left out of the
@@ -179,7 +167,7 @@ class _Analysis:
             records = batch.records(report)
             texts = [text for _, _, text, _ in records]
             path = batch.file.display
-            sources = [_source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
+            sources = [source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
         else:
             texts = batch
         known = len(self.numbering)
@@ -212,18 +200,27 @@ class _Analysis:
 # -- 3. admit documents, store their rows ------------------------------------------------
 
 
-def _admitted(reader: DocumentReader | None, batch: Batch, analyzed: _Analyzed) -> tuple[list[tuple], _Analyzed]:
+def _admitted(
+    reader: DocumentReader | None, ids: FirstIdWins, batch: Batch, analyzed: _Analyzed
+) -> tuple[list[tuple], _Analyzed]:
     """The store rows of a batch's documents that go into the index, and their analysis.
 
     The first document with an id wins (:class:`~citesearch.corpus.loading.FirstIdWins`).
     The reader admitted the documents it parsed as it read them; the documents of JSONL
     lines, parsed by a worker, are admitted here, in input order, and one whose id was
     taken is left out with its passages (its forms stay numbered: the terms only it had
-    are left out by :func:`_used_terms`). Documents handed over as a plain iterable are
-    taken as they come.
+    are left out by :func:`_used_terms`). Documents handed over as a plain iterable must
+    have distinct ids (``ids`` checks them): a repeat is an error.
     """
     if analyzed.sources is None:
-        return [_source_row(d.id, d.path, d.title, d.text, d.metadata) for d in batch], analyzed
+        if reader is None:  # a plain iterable: nobody admitted its documents
+            for d in batch:
+                if not ids.admit(d.id, d.path):
+                    raise CitesearchError(
+                        f"{d.path}: document id {d.id!r} was already taken by another document",
+                        hint="Ids must be unique; corpus.read_documents skips a repeated id with a warning.",
+                    )
+        return [source_row(d.id, d.path, d.title, d.text, d.metadata) for d in batch], analyzed
     assert reader is not None and analyzed.report is not None
     reader.merge(analyzed.report)
     keep = [reader.ids.admit(doc_id, path) for doc_id, path, *_ in analyzed.sources]
@@ -545,11 +542,12 @@ def build_index(
     mapper = TermMapper(settings.analyzer)
     _import_nltk(mapper)
     reader = documents if isinstance(documents, DocumentReader) else None
+    ids = reader.ids if reader else FirstIdWins(LoadReport())
     batches = reader.batches(CHUNK) if reader else _batches_of(documents, CHUNK)
     with _collector_paused(), writing(target) as writer:
         rows, term_ids = _StoreRows(writer), _TermIds(mapper)
         for batch, analyzed in _analyzed(batches, settings, workers):
-            sources, analyzed = _admitted(reader, batch, analyzed)
+            sources, analyzed = _admitted(reader, ids, batch, analyzed)
             rows.add(sources, analyzed)
             term_ids.add(analyzed)
         if reader:

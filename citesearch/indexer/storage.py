@@ -87,6 +87,17 @@ CREATE INDEX forms_by_term ON forms(term);
 """
 
 
+def source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -> tuple[str, str, str | None, str, str]:
+    """A document's row of the ``sources`` table, but for its row number."""
+    return (
+        doc_id,
+        path,
+        None if title == text else title,  # a one-line document's text is its title: stored once
+        text,
+        json.dumps(metadata, ensure_ascii=False) if metadata else "{}",
+    )
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
