@@ -23,6 +23,7 @@ from .evaluation.measures import DEFAULT_MEASURES
 from .indexer.analysis import STEMMERS, STOPWORD_LISTS, AnalyzerConfig
 from .indexer.bm25 import BM25_VARIANTS, DEFAULT_B, DEFAULT_K1, BM25Params
 from .indexer.manifest import DEFAULT_METHOD, METHODS
+from .plural import plural
 from .search.batch import LEVELS, RUN_FORMATS
 from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
@@ -74,13 +75,6 @@ def _index_path(index_dir: str | None) -> str:
     from .indexer.storage import default_index_path
 
     return index_dir or str(default_index_path())
-
-
-def _plural(n: int, word: str) -> str:
-    """``1 source``, ``2 sources``, ``1,000 queries``."""
-    if n == 1:
-        return f"1 {word}"
-    return f"{n:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
 
 
 class _NoBar:
@@ -206,8 +200,7 @@ def index(
     for line in report.errors:
         click.echo(f"Error: {line}", err=True)
     click.echo(
-        f"Indexed {summary.sources:,} document{'' if summary.sources == 1 else 's'} into "
-        f"{summary.passages:,} passage{'' if summary.passages == 1 else 's'}, "
+        f"Indexed {plural(summary.sources, 'document')} into {plural(summary.passages, 'passage')}, "
         f"{summary.terms:,} terms in {time.perf_counter() - started:.1f} s → {target}",
         err=True,
     )
@@ -360,8 +353,8 @@ def sources(pattern, index_dir, fmt) -> None:
     else:
         for s in found:
             where = s.path if s.path.endswith(s.id) else f"{s.path} · {s.id}"
-            click.echo(f"{where}  {_plural(s.passages, 'passage')}\n    {' '.join(s.title.split())}")
-        click.echo(f"{_plural(len(found), 'source')}", err=True)
+            click.echo(f"{where}  {plural(s.passages, 'passage')}\n    {' '.join(s.title.split())}")
+        click.echo(f"{plural(len(found), 'source')}", err=True)
     if not found:
         sys.exit(1)
 
@@ -379,11 +372,11 @@ def show(item_id, index_dir, fmt) -> None:
     \b
     Example:
         citesearch show notes/brewing.md
-        citesearch show 'papers.jsonl#4'   # a JSONL document's _id, or a passage id
+        citesearch show 'notes/brewing.md#2'
+        citesearch show enc-arabica          # a JSONL collection's document, by its _id
     """
     import json
 
-    from .errors import CitesearchError
     from .search.searcher import Index
 
     with Index.open(_index_path(index_dir)) as idx:
@@ -402,7 +395,7 @@ def show(item_id, index_dir, fmt) -> None:
         return
     click.echo(f"{source.title}")
     where = source.path if source.path.endswith(source.id) else f"{source.path} · id {source.id}"
-    click.echo(f"{where} · {_plural(source.passages, 'passage')}\n")
+    click.echo(f"{where} · {plural(source.passages, 'passage')}\n")
     for p in passages:
         click.echo(f"[{source.id}#{p.ordinal}] characters {p.start}–{p.end}")
         click.echo(p.text.strip() + "\n")
@@ -433,8 +426,8 @@ def info(index_dir, as_json, verify) -> None:
         size = sum(f.bytes for f in m.files.values())
         click.echo(f"Index      {reader.path}  (format {m.format_version}, {m.created_by}, {m.created})")
         click.echo(
-            f"Contents   {_plural(c.sources, 'source')}, {_plural(c.passages, 'passage')}, {_plural(c.terms, 'term')}, "
-            f"{_plural(c.postings, 'posting')}, {size / 1e6:.1f} MB"
+            f"Contents   {plural(c.sources, 'source')}, {plural(c.passages, 'passage')}, {plural(c.terms, 'term')}, "
+            f"{plural(c.postings, 'posting')}, {size / 1e6:.1f} MB"
         )
         click.echo(
             f"Analysis   tokens {a.token_pattern}, stop words {a.stopwords}, stemmer {a.stemmer}, "
@@ -571,7 +564,7 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
             yield lines
     seconds = time.perf_counter() - started
     n = len(queries)
-    click.echo(f"{n:,} quer{'y' if n == 1 else 'ies'} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} q/s)", err=True)
+    click.echo(f"{plural(n, 'query', 'queries')} in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} q/s)", err=True)
 
 
 @cli.command(short_help="Run a file of queries and write a run file (TREC, JSONL, TSV).")

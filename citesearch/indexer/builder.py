@@ -46,6 +46,7 @@ from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, DocumentReader, J
 from ..corpus.loading import Batch, FirstIdWins
 from ..corpus.passages import _sentence_splitter, passage_spans
 from ..errors import CitesearchError, NoInputError
+from ..plural import plural
 from . import bm25, tfidf
 from .analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, TermMapper, Tokenizer, stopword_list
 from .impacts import PREFIX, impact_prefixes
@@ -554,7 +555,7 @@ def build_index(
             reader.finish()
         if not mapper.terms_by_id:
             raise NoInputError(
-                f"no words to index in the {rows.sources:,} document{'' if rows.sources == 1 else 's'} read "
+                f"no words to index in the {plural(rows.sources, 'document')} read "
                 "(only stop words and one-character tokens)"
             )
         writer.sources_done()

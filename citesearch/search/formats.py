@@ -8,6 +8,7 @@ import shutil
 import textwrap
 from collections.abc import Callable
 
+from ..plural import plural
 from .results import Explanation, Result, SearchResults, SourceRef
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -20,11 +21,6 @@ def _marked(result: Result, before: str, after: str) -> str:
         pos = e
     out.append(text[pos:])
     return "".join(out)
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    """``1 result``, ``2 results``."""
-    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def member_id(source: SourceRef) -> str | None:
@@ -88,7 +84,7 @@ def render_text(found: SearchResults, color: bool = False, width: int | None = N
         lines.append("")
     lines.append(f"{bold}Sources{reset}")
     for c in found.sources:
-        lines.append(f"[{c.citation}] {c.source.title} — {_where(c.source)} ({_plural(c.hits, 'result')})")
+        lines.append(f"[{c.citation}] {c.source.title} — {_where(c.source)} ({plural(c.hits, 'result')})")
     return "\n".join(lines) + "\n"
 
 
@@ -191,7 +187,7 @@ def render_markdown(found: SearchResults, **_: object) -> str:
     out += ["", "**Sources**", ""]
     for c in found.sources:
         title = _md_escape(" ".join(c.source.title.split()))
-        out.append(f"[{c.citation}] {title} — {_md_where(c.source)} ({_plural(c.hits, 'result')})  ")
+        out.append(f"[{c.citation}] {title} — {_md_where(c.source)} ({plural(c.hits, 'result')})  ")
     return "\n".join(out) + "\n"
 
 
