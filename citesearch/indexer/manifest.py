@@ -4,12 +4,18 @@
 that the query path must reuse: analysis, passages, BM25, TF-IDF, the default search
 method), its counts and each file's checksum. On disk it is plain JSON, laid out as
 :meth:`Manifest.to_dict` writes it; :func:`read_manifest` is the one way in.
+
+``citesearch tune --save`` adds the query-time settings it chose (:class:`TunedSettings`,
+under ``"search"``): :func:`save_tuned` rewrites the manifest with them, atomically. The
+checksums cover the other files, not ``manifest.json``, so this leaves them true.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,71 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class TunedSettings:
+    """Query-time ranking settings chosen by ``citesearch tune`` and saved in the index:
+    searches use them where no option says otherwise (``SearchOptions.resolve``).
+
+    The fields mirror ``SearchOptions``' ranking fields; ``metric``, ``score`` (the
+    cross-validated estimate), ``queries`` and ``folds`` say how they were chosen."""
+
+    method: str
+    fusion: str
+    rrf_k: float
+    linear_weight: float
+    bm25: BM25Params
+    expand: tuple[int, int, float] | None
+    """RM3 feedback as (fb_docs, fb_terms, weight), or None: no feedback."""
+    aggregate: str
+    metric: str = ""
+    score: float | None = None
+    queries: int = 0
+    folds: int = 0
+    created: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        expand = None
+        if self.expand is not None:
+            expand = dict(zip(("fb_docs", "fb_terms", "weight"), self.expand))
+        return {
+            "method": self.method,
+            "fusion": self.fusion,
+            "rrf_k": self.rrf_k,
+            "linear_weight": self.linear_weight,
+            "bm25": self.bm25.to_dict(),
+            "expand": expand,
+            "aggregate": self.aggregate,
+            "chosen_by": {
+                "metric": self.metric, "cross_validated": self.score, "queries": self.queries, "folds": self.folds,
+                "created": self.created,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TunedSettings:
+        method = data["method"]
+        if method not in METHODS:
+            raise ValueError(f"unknown tuned search method {method!r}")
+        bm25, expand, chosen = data["bm25"], data["expand"], data.get("chosen_by", {})
+        score = chosen.get("cross_validated")
+        return cls(
+            method=method,
+            fusion=str(data["fusion"]),
+            rrf_k=float(data["rrf_k"]),
+            linear_weight=float(data["linear_weight"]),
+            bm25=BM25Params(bm25["variant"], float(bm25["k1"]), float(bm25["b"]), bm25.get("delta")),
+            expand=None if expand is None else (
+                int(expand["fb_docs"]), int(expand["fb_terms"]), float(expand["weight"])
+            ),
+            aggregate=str(data["aggregate"]),
+            metric=str(chosen.get("metric", "")),
+            score=None if score is None else float(score),
+            queries=int(chosen.get("queries", 0)),
+            folds=int(chosen.get("folds", 0)),
+            created=str(chosen.get("created", "")),
+        )
+
+
+@dataclass(frozen=True)
 class Manifest:
     analyzer: AnalyzerConfig
     stopwords: frozenset[str]
@@ -65,6 +136,8 @@ class Manifest:
     build_seconds: float = 0.0
     files: dict[str, FileEntry] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    tuned: TunedSettings | None = None
+    """Search settings saved by ``citesearch tune --save``; None: the index's own."""
 
     def with_files(self, files: dict[str, FileEntry]) -> Manifest:
         return replace(self, files=files, format_version=FORMAT_VERSION)
@@ -80,7 +153,11 @@ class Manifest:
             "passages": {"words": self.passage_words, "overlap": self.passage_overlap},
             "bm25": {**self.bm25.to_dict(), "avg_passage_length": self.avg_passage_length},
             "tfidf": self.tfidf.to_dict(),
-            "search": {"method": self.method, "impact_prefix": self.impact_prefix},
+            "search": {
+                "method": self.method,
+                "impact_prefix": self.impact_prefix,
+                **({"tuned": self.tuned.to_dict()} if self.tuned is not None else {}),
+            },
             "counts": {
                 "sources": self.counts.sources,
                 "passages": self.counts.passages,
@@ -119,13 +196,34 @@ class Manifest:
             build_seconds=float(data.get("build_seconds", 0.0)),
             files={name: FileEntry(int(f["bytes"]), str(f["sha256"])) for name, f in data.get("files", {}).items()},
             format_version=int(data["format_version"]),
+            tuned=TunedSettings.from_dict(search["tuned"]) if search.get("tuned") is not None else None,
         )
 
 
 def write_manifest(folder: str | os.PathLike[str], manifest: Manifest) -> None:
-    with open(Path(folder) / MANIFEST, "w") as f:
-        json.dump(manifest.to_dict(), f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    """Write ``manifest.json`` into ``folder`` atomically: to a temporary file beside it,
+    then renamed over it, so that a reader sees the old manifest or the new, whole."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(manifest.to_dict(), f, indent=2, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        target = Path(folder) / MANIFEST
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)  # mkstemp's is 0600
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save_tuned(folder: str | os.PathLike[str], tuned: TunedSettings | None) -> Manifest:
+    """Save ``tuned`` as the index's search settings (None removes them); the new manifest."""
+    manifest = replace(read_manifest(folder), tuned=tuned)
+    write_manifest(folder, manifest)
+    return manifest
 
 
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:
