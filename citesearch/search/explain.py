@@ -12,7 +12,7 @@ import numpy as np
 
 from ..indexer import bm25
 from ..indexer.storage import IndexReader
-from .fusion import LINEAR_WEIGHT, RRF_DEPTH, RRF_K
+from .fusion import RRF_DEPTH
 from .options import SearchOptions
 from .ranking import Ranker
 from .results import Explanation, MethodExplanation, TermContribution
@@ -48,7 +48,8 @@ class Explainer:
             if options.method != "hybrid":
                 out.append(Explanation(options.method, score, parts))
                 continue
-            out.append(Explanation("hybrid", score, parts, options.fusion, _fused(options.fusion, parts, columns)))
+            fused = _fused(options.fusion, options.fusion_parameter, parts, columns)
+            out.append(Explanation("hybrid", score, parts, options.fusion, fused))
         return out
 
     def _scores(self, kind: str, weights: dict[int, float], rows: np.ndarray, options: SearchOptions) -> np.ndarray:
@@ -110,13 +111,16 @@ def _rank_of(row: int, rows: np.ndarray, scores: np.ndarray) -> int | None:
     return 1 + int(np.count_nonzero(scores > mine) + np.count_nonzero((scores == mine) & (rows < row)))
 
 
-def _fused(fusion: str, parts: tuple[MethodExplanation, ...], columns: dict[str, np.ndarray]) -> str:
+def _fused(fusion: str | None, parameter: float, parts: tuple[MethodExplanation, ...],
+           columns: dict[str, np.ndarray]) -> str:
+    """The fusion written out; ``parameter`` is RRF's k or the linear weight of BM25."""
     if fusion == "rrf":
-        terms = [f"1/({RRF_K}+{p.rank})" for p in parts if p.rank is not None and p.rank <= RRF_DEPTH]
-        value = sum(1 / (RRF_K + p.rank) for p in parts if p.rank is not None and p.rank <= RRF_DEPTH)
-        return f"{' + '.join(terms) or '0'} = {value:.6f}  (reciprocal rank fusion, k={RRF_K})"
+        k = parameter
+        terms = [f"1/({k:g}+{p.rank})" for p in parts if p.rank is not None and p.rank <= RRF_DEPTH]
+        value = sum(1 / (k + p.rank) for p in parts if p.rank is not None and p.rank <= RRF_DEPTH)
+        return f"{' + '.join(terms) or '0'} = {value:.6f}  (reciprocal rank fusion, k={k:g})"
     pieces, value = [], 0.0
-    for p, w in zip(parts, (LINEAR_WEIGHT, 1 - LINEAR_WEIGHT)):
+    for p, w in zip(parts, (parameter, 1 - parameter)):
         top = float(columns[p.method].max()) if len(columns[p.method]) else 0.0
         if top > 0:
             pieces.append(f"{w:g}·{p.score:.4f}/{top:.4f}")

@@ -1,7 +1,9 @@
 """Combining the BM25 and TF-IDF rankings, chosen through ``FUSERS``.
 
 Both take the two methods' scores of the candidate passages (arrays aligned with the
-candidates' rows) and return the fused scores, aligned the same way.
+candidates' rows) and their one parameter (RRF's k, the linear weight: ``SearchOptions``
+carries both, defaulting to the constants here), and return the fused scores, aligned the
+same way.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import numpy as np
 from .scoring import top_indices
 
 RRF_K = 60
+"""Reciprocal rank fusion's k, as its authors set it (``SearchOptions.rrf_k``)."""
 RRF_DEPTH = 1000
 LINEAR_WEIGHT = 0.5
+"""Linear fusion's weight of BM25 (TF-IDF gets the rest; ``SearchOptions.linear_weight``)."""
 
 
-def rrf(runs: list[np.ndarray], rows: np.ndarray, k: int = RRF_K, depth: int = RRF_DEPTH) -> np.ndarray:
+def rrf(runs: list[np.ndarray], rows: np.ndarray, k: float = RRF_K, depth: int = RRF_DEPTH) -> np.ndarray:
     """Reciprocal rank fusion: the sum over runs of 1 / (k + rank), each run cut at
     ``depth`` (a passage below it, or unscored, gets nothing from that run).
 
@@ -32,7 +36,7 @@ def rrf(runs: list[np.ndarray], rows: np.ndarray, k: int = RRF_K, depth: int = R
     return rrf_ranked(orders, len(rows), k)
 
 
-def rrf_ranked(orders: list[np.ndarray], n: int, k: int = RRF_K) -> np.ndarray:
+def rrf_ranked(orders: list[np.ndarray], n: int, k: float = RRF_K) -> np.ndarray:
     """Reciprocal rank fusion of runs already ranked: each of ``orders`` lists positions
     (into ``n`` candidates) best first; the fused score of each candidate."""
     fused = np.zeros(n, dtype=np.float64)
@@ -54,4 +58,5 @@ def linear(runs: list[np.ndarray], rows: np.ndarray, weight: float = LINEAR_WEIG
     return fused
 
 
-FUSERS: dict[str, Callable[[list[np.ndarray], np.ndarray], np.ndarray]] = {"rrf": rrf, "linear": linear}
+FUSERS: dict[str, Callable[[list[np.ndarray], np.ndarray, float], np.ndarray]] = {"rrf": rrf, "linear": linear}
+"""Each fusion by name: ``FUSERS[name](runs, rows, parameter)``."""
