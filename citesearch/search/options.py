@@ -98,6 +98,21 @@ class SearchOptions:
     def with_(self, **changes: object) -> SearchOptions:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    def describe(self) -> str:
+        """The ranking settings in a line, for resolved options:
+        ``hybrid (rrf k=60), BM25 okapi k1=1.2 b=0.4, no RM3, aggregate max``."""
+        head = self.method or "the index's method"
+        if self.method == "hybrid":
+            head += f" (rrf k={self.rrf_k:g})" if self.fusion == "rrf" else f" (linear w={self.linear_weight:g})"
+        parts = [head]
+        b, e = self.bm25, self.expand
+        if b is not None and (self.method != "tfidf" or isinstance(e, RM3)):  # tfidf alone uses no BM25
+            parts.append(f"BM25 {b.variant} k1={b.k1:g} b={b.b:g}")
+        rm3 = f"RM3 {e.fb_docs} docs, {e.fb_terms} terms, weight {e.weight:g}" if isinstance(e, RM3) else "no RM3"
+        parts.append(rm3)
+        parts.append(f"aggregate {self.aggregate}")
+        return ", ".join(parts)
+
     # -- as data -----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
