@@ -28,7 +28,7 @@ from .search.batch import LEVELS, RUN_FORMATS
 from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
 from .search.fusion import FUSERS
-from .search.options import AGGREGATES, DEFAULT_FUSION, SearchOptions
+from .search.options import AGGREGATES, DEFAULT_AGGREGATE, DEFAULT_FUSION, UNSET, SearchOptions
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
 
 VARIANTS = tuple(BM25_VARIANTS)
@@ -265,9 +265,8 @@ class QueryCommand(click.Command):
 @click.option(
     "--fusion",
     type=click.Choice(FUSIONS),
-    default=DEFAULT_FUSION,
-    show_default=True,
-    help="How hybrid combines BM25 and TF-IDF.",
+    default=None,
+    help=f"How hybrid combines BM25 and TF-IDF.  [default: the index's, {DEFAULT_FUSION}]",
 )
 @click.option("--per-source", type=click.IntRange(1), default=None, help="At most N passages from one source.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -308,7 +307,8 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
     with Index.open(_index_path(index_dir)) as idx:
         params = None
         if variant or k1 is not None or b is not None:
-            base = idx.manifest.bm25
+            base = idx.options().bm25  # the index's: tuned, else as built
+            assert base is not None
             params = BM25Params(variant or base.variant, base.k1 if k1 is None else k1, base.b if b is None else b)
         options = SearchOptions(method=method, fusion=fusion, bm25=params, per_source=per_source, explain=explain)
         found = idx.search(" ".join(query), k=k, options=options)
@@ -444,6 +444,14 @@ def info(index_dir, as_json, verify) -> None:
             f"smooth idf {'on' if m.tfidf.smooth_idf else 'off'}, l2 norm"
         )
         click.echo(f"Search     default method {m.method}")
+        if m.tuned is not None:
+            t = m.tuned
+            chosen = f"{t.metric} {t.score:.4f} cross-validated" if t.score is not None else t.metric
+            click.echo(f"Tuned      {SearchOptions.from_tuned(t).describe()}")
+            click.echo(
+                f"           (searches use these; {chosen}, {t.folds} folds, {plural(t.queries, 'query', 'queries')}, "
+                f"{t.created}; `citesearch tune --reset` removes them)"
+            )
     if verify:
         bad = reader.verify()
         if bad:
@@ -461,9 +469,8 @@ def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--expand",
                 type=click.Choice(["none", "rm3"]),
-                default="none",
-                show_default=True,
-                help="Pseudo-relevance feedback.",
+                default=None,
+                help="Pseudo-relevance feedback.  [default: the index's, none]",
             ),
             click.option(
                 "--fb-docs",
@@ -501,9 +508,8 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--fusion",
                 type=click.Choice(FUSIONS),
-                default=DEFAULT_FUSION,
-                show_default=True,
-                help="How hybrid combines BM25 and TF-IDF.",
+                default=None,
+                help=f"How hybrid combines BM25 and TF-IDF.  [default: the index's, {DEFAULT_FUSION}]",
             ),
             click.option(
                 "--level",
@@ -515,9 +521,8 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--aggregate",
                 type=click.Choice(AGGREGATES),
-                default="max",
-                show_default=True,
-                help="A document's score from its passages'.",
+                default=None,
+                help=f"A document's score from its passages'.  [default: the index's, {DEFAULT_AGGREGATE}]",
             ),
             click.option(
                 "--syntax/--no-syntax",
@@ -543,7 +548,7 @@ def _batch_options(
     from .search.batch import BatchOptions
 
     r = ranking
-    expand = RM3(r["fb_docs"], r["fb_terms"], r["fb_weight"]) if r["expand"] == "rm3" else None
+    expand = {"rm3": RM3(r["fb_docs"], r["fb_terms"], r["fb_weight"]), "none": None, None: UNSET}[r["expand"]]
     search = SearchOptions(method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand)
     opts = BatchOptions(
         search, k=k or (1000 if fmt == "trec" else 10), level=r["level"], fmt=fmt, run_name=run_name, syntax=r["syntax"]
@@ -788,6 +793,135 @@ def evaluate(
         click.echo(f"Wrote {output}", err=True)
     if bad_queries:
         sys.exit(1)
+
+
+@cli.command(short_help="Tune the search settings on judged queries, cross-validated; --save keeps the best.")
+@index_dir_option
+@click.option(
+    "--queries", "queries_file", type=click.Path(dir_okay=False), default=None,
+    help="Queries to tune on (any format batch reads).",
+)
+@click.option("--qrels", type=click.Path(dir_okay=False), default=None, help="Judgments: TREC or BEIR TSV.")
+@click.option(
+    "--metric", default="nDCG@10", show_default=True, help="The one measure to maximize (evaluate's names)."
+)
+@click.option("--folds", type=click.IntRange(2), default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Shuffles the queries into folds.")
+@click.option("--save", is_flag=True, help="Save the best settings in the index: searches use them by default.")
+@click.option("--reset", is_flag=True, help="Remove saved settings (the index's own again); runs nothing else.")
+@click.option("--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly_errors
+def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, workers, fmt) -> None:
+    """Tune the query-time settings on your judged queries, and estimate honestly how
+    well the chosen settings will do on queries they were not chosen on.
+
+    \b
+    The search is staged, not the full product: each stage varies one group of the
+    best settings so far (ties keep them), in this order:
+      method      bm25, tfidf, hybrid
+      BM25        okapi/lucene × k1 0.6 0.9 1.2 1.5 2.0 × b 0.2 0.4 0.6 0.75 0.9
+      fusion      rrf k 5 10 20 40 60 100, linear weight 0.2-0.8 (hybrid only)
+      feedback    none, RM3 fb_docs 5 10 20 × fb_terms 10 20 × weight 0.5 0.7 0.9
+      aggregate   max, sum, mean
+    Each configuration is run once over all the judged queries, 1000 documents deep
+    (as evaluate --index), and its per-query scores reused.
+
+    Reported: the index's own settings' score (as built, the search's starting point),
+    the best settings' score on the queries that chose them (in-sample: it flatters,
+    being the best of many tries on the same queries), and the cross-validated score:
+    the queries are shuffled (--seed) into --folds folds; for each, the same search is
+    run on the other folds and its choice scored on the held-out one. Their mean is the
+    honest estimate. --save writes the best settings into the index; search, batch and
+    evaluate --index then use them unless an option says otherwise; `info` shows them.
+
+    \b
+    Example:
+        citesearch tune --index idx --queries queries.jsonl --qrels qrels.txt
+        citesearch tune --index idx --queries topics.txt --qrels qrels.txt --metric AP --save
+        citesearch tune --index idx --reset
+    """
+    import json
+
+    from .evaluation import tuning
+    from .indexer.manifest import read_manifest
+
+    path = _index_path(index_dir)
+    if reset:
+        if save or queries_file or qrels:
+            raise click.UsageError("--reset takes no --queries, --qrels or --save: it only removes saved settings")
+        had = tuning.reset(path)
+        click.echo(
+            f"Removed the saved search settings from {path}: searches use the index's own again."
+            if had else f"{path} has no saved search settings.",
+            err=True,
+        )
+        return
+    if not (queries_file and qrels):
+        raise click.UsageError("give --queries and --qrels (or --reset)")
+    saved_before = read_manifest(path).tuned  # a missing index fails here, before any work
+    done = [0]
+    with _progress(1, "Tuning") as bar:
+
+        def advance(n: int, total: int, stage: str) -> None:
+            # The total grows as each stage shows which configurations the searches need.
+            bar.length, bar.current_item, bar.finished = total, stage, False
+            bar.update(n - done[0])
+            done[0] = n
+
+        if hasattr(bar, "item_show_func"):
+            bar.item_show_func = lambda stage: stage
+        result = tuning.tune(path, queries_file, qrels, metric, folds, seed, workers, progress=advance)
+    for err in result.errors:
+        click.echo(f"Warning: {err} (it scores 0)", err=True)
+    if save:
+        tuning.save(path, result)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(_tune_report(result), nl=False)
+    n = len(result.scores)
+    click.echo(f"{plural(n, 'configuration')} in {result.seconds:.1f} s", err=True)
+    if saved_before is not None and not save:
+        earlier = SearchOptions.from_tuned(saved_before).describe()
+        click.echo(
+            f"Note: {path} has saved settings from an earlier tune ({earlier}); tuning starts from the index's own, "
+            "not from them, since they may have been chosen on these queries.",
+            err=True,
+        )
+    if save:
+        click.echo(f"Saved the best settings in {path}: search, batch and evaluate --index use them now.", err=True)
+
+
+def _tune_report(result) -> str:
+    """The text report of :func:`tuning.tune`'s result."""
+    from .evaluation.tuning import mean as tuning_mean
+
+    folds = result.folds
+    own = tuning_mean([result.score(result.default, f.queries) for f in folds])  # over the same folds
+    rows = [
+        ("index's own settings", result.default_score, result.default.describe()),
+        ("best, in sample", result.best_score, result.best.describe()),
+        ("cross-validated", result.cv_score, f"mean of {len(folds)} held-out folds (the index's own: {own:.4f})"),
+    ]
+    lines = [f"{result.metric} on {plural(len(result.queries), 'judged query', 'judged queries')}, "
+             f"{len(folds)} folds\n"]
+    lines += [f"  {label:<22}{score:.4f}   {text}" for label, score, text in rows]
+    lines.append("\nPer fold: settings chosen on the other folds, their score there (rest), on this fold, and the")
+    lines.append("index's own settings' score on this fold:")
+    for i, f in enumerate(folds, 1):
+        lines.append(
+            f"  {i}. {plural(len(f.queries), 'query', 'queries'):<12} rest {f.train_score:.4f}  this {f.score:.4f}  "
+            f"own {result.score(result.default, f.queries):.4f}  {f.settings.describe()}"
+        )
+    lines.append(
+        f"\nThe in-sample score is the best of {plural(len(result.searched), 'configuration')} on the queries\n"
+        "that chose it, so it flatters. The cross-validated one scores each choice on queries it was\n"
+        "not chosen on: it is what to expect of tuning on new queries."
+    )
+    if result.cv_score <= own:
+        lines.append("Cross-validated, tuning does not beat the index's own settings here: keep them.")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
