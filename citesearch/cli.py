@@ -876,6 +876,7 @@ def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, worke
         click.echo(f"Warning: {err} (it scores 0)", err=True)
     if save:
         tuning.save(path, result)
+        result.saved = True
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

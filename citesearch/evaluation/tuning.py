@@ -25,10 +25,10 @@ import multiprocessing
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +42,8 @@ from ..search.searcher import Index
 from .evaluate import natural_key
 from .measures import Measure, parse_measure
 from .trec import Qrels, read_qrels
+
+Config = TypeVar("Config", bound=Hashable)
 
 DEPTH = 1000
 """Documents ranked per query, as ``evaluate --index`` and ``batch`` rank by default."""
@@ -123,6 +125,7 @@ class TuneResult:
     """Queries that could not run (they score 0), one message each."""
     seconds: float = 0.0
     saved: bool = False
+    """Whether the command saved the best settings (the JSON's ``saved``)."""
 
     def score(self, settings: SearchOptions, queries: Iterable[str] | None = None) -> float:
         """The mean score of ``settings`` (a configuration run) over ``queries`` (default all)."""
@@ -222,43 +225,63 @@ def tune(
     position = {q: i for i, q in enumerate(qids)}
     everything = np.arange(len(qids))
     selections = [everything] + [np.setdiff1d(everything, [position[q] for q in part]) for part in parts]
-    current = [default] * len(selections)
-    searched: list[SearchOptions] = []
     work = _Runner(str(index_path), [(q, judged[q]) for q in qids], judgments, measure, workers)
     scores: dict[SearchOptions, np.ndarray] = {}
     errors: dict[str, str] = {}
-    total = 0
+    total = [0]
+
+    def run(stage: str, needed: list[SearchOptions]) -> None:
+        total[0] += len(needed)
+        for settings, values, failed in work.run(needed):
+            scores[settings] = values
+            errors.update(failed)
+            if progress is not None:
+                progress(len(scores), total[0], stage)
+
     try:
-        for stage, candidates_of in STAGES:
-            candidates = [_unique([c, *candidates_of(c)]) for c in current]
-            needed = _unique(s for cs in candidates for s in cs if s not in scores)
-            total += len(needed)
-            for settings, values, failed in work.run(needed):
-                scores[settings] = values
-                errors.update(failed)
-                if progress is not None:
-                    progress(len(scores), total, stage)
-            searched.extend(s for s in candidates[0] if s not in searched)
-            current = [_best(cs, scores, rows) for cs, rows in zip(candidates, selections)]
+        chosen, searched = staged_search(default, STAGES, selections, scores, run)
     finally:
         work.close()
     result_folds = []
-    for part, chosen, rows in zip(parts, current[1:], selections[1:]):
+    for part, fold_choice, rows in zip(parts, chosen[1:], selections[1:]):
         held = [position[q] for q in part]
         result_folds.append(
-            Fold(part, chosen, mean(scores[chosen][rows]), mean(scores[chosen][held]))
+            Fold(part, fold_choice, mean(scores[fold_choice][rows]), mean(scores[fold_choice][held]))
         )
     return TuneResult(
         metric=metric.strip(),
         queries=qids,
         default=default,
-        best=current[0],
+        best=chosen[0],
         folds=result_folds,
         scores=scores,
         searched=searched,
         errors=[errors[q] for q in sorted(errors, key=natural_key)],
         seconds=time.perf_counter() - started,
     )
+
+
+def staged_search(
+    start: Config,
+    stages: Sequence[tuple[str, Callable[[Config], list[Config]]]],
+    selections: Sequence[np.ndarray],
+    scores: dict[Config, np.ndarray],
+    run: Callable[[str, list[Config]], None],
+) -> tuple[list[Config], list[Config]]:
+    """The staged search from ``start``, once per selection (the positions of the queries
+    it may look at), in lockstep: at each stage every search takes its candidates (its
+    current configuration first, then the stage's), ``run(stage, configurations)`` adds
+    the per-query scores of those not yet in ``scores``, all at once, and each search
+    moves to its best candidate by mean over its own queries (the first such: a tie keeps
+    the current one). Returns each search's choice, and the candidates the first compared."""
+    current = [start] * len(selections)
+    searched: list[Config] = []
+    for stage, candidates_of in stages:
+        candidates = [_unique([c, *candidates_of(c)]) for c in current]
+        run(stage, _unique(c for cs in candidates for c in cs if c not in scores))
+        searched.extend(c for c in candidates[0] if c not in searched)
+        current = [_best(cs, scores, rows) for cs, rows in zip(candidates, selections)]
+    return current, searched
 
 
 def save(index_path: str | os.PathLike[str], result: TuneResult) -> None:
@@ -270,7 +293,6 @@ def save(index_path: str | os.PathLike[str], result: TuneResult) -> None:
         created=created,
     )
     save_tuned(index_path, tuned)
-    result.saved = True
 
 
 def reset(index_path: str | os.PathLike[str]) -> bool:
@@ -294,11 +316,11 @@ def mean(values: Sequence[float] | np.ndarray) -> float:
     return sum(values) / len(values)
 
 
-def _unique(items: Iterable[SearchOptions]) -> list[SearchOptions]:
+def _unique(items: Iterable[Config]) -> list[Config]:
     return list(dict.fromkeys(items))
 
 
-def _best(candidates: list[SearchOptions], scores: dict[SearchOptions, np.ndarray], rows: np.ndarray) -> SearchOptions:
+def _best(candidates: list[Config], scores: dict[Config, np.ndarray], rows: np.ndarray) -> Config:
     """The candidate with the highest mean over ``rows``; the first such (the current
     settings come first, so a tie keeps them)."""
     means = [mean(scores[c][rows]) for c in candidates]
