@@ -277,10 +277,16 @@ class QueryCommand(click.Command):
 @click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1 for this query.")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b for this query.")
 @click.option(
+    "--expand",
+    type=click.Choice(["none", "rm3"]),
+    default=None,
+    help="RM3 pseudo-relevance feedback (the index's tuned parameters, else defaults).  [default: the index's, none]",
+)
+@click.option(
     "--color/--no-color", default=None, help="Bold matches.  [default: on a terminal, unless NO_COLOR is set]"
 )
 @friendly_errors
-def search(query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, color) -> None:
+def search(query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, expand, color) -> None:
     """Search the index and print ranked passages with citations.
 
     The query's words may be quoted as one argument or not. Exits with status 1 when
@@ -310,7 +316,10 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
             base = idx.options().bm25  # the index's: tuned, else as built
             assert base is not None
             params = BM25Params(variant or base.variant, base.k1 if k1 is None else k1, base.b if b is None else b)
-        options = SearchOptions(method=method, fusion=fusion, bm25=params, per_source=per_source, explain=explain)
+        feedback = {None: UNSET, "none": None, "rm3": idx.options().expand or RM3()}[expand]
+        options = SearchOptions(
+            method=method, fusion=fusion, bm25=params, expand=feedback, per_source=per_source, explain=explain
+        )
         found = idx.search(" ".join(query), k=k, options=options)
     for word in found.unmatched:
         hint = f"; did you mean {found.suggestions[word]!r}?" if word in found.suggestions else ""

@@ -310,6 +310,23 @@ def test_save_then_search_info_reset(collection, tmp_path):
     assert "no saved search settings" in ok("tune", "--index", index, "--reset").stderr
 
 
+def test_search_expand_overrides_saved_feedback(collection, result, tmp_path):
+    from citesearch.indexer.manifest import save_tuned
+
+    index = copy_index(collection, tmp_path)
+
+    def scores(*args):
+        found = json.loads(ok("search", "--index", index, "t001k", "--format", "json", *args).stdout)
+        return [(r["passage"]["id"], r["score"]) for r in found["results"]]
+
+    plain = scores()
+    save_tuned(index, result.default.with_(expand=RM3(5, 10, 0.5)).tuned(metric="nDCG@10"))
+    tuned = scores()
+    assert tuned != plain  # searches use the saved feedback
+    assert scores("--expand", "none") == plain
+    assert scores("--expand", "rm3") == tuned  # the saved parameters
+
+
 def test_a_saved_index_still_tunes_from_its_own_settings(collection, result, tmp_path):
     index = copy_index(collection, tmp_path)
     _, queries, qrels = collection

@@ -75,7 +75,8 @@ class Index:
 
     def options(self, options: SearchOptions | None = None, **settings: object) -> SearchOptions:
         """``options`` (default ones if None) with ``settings`` changed, resolved against
-        this index's manifest (its method and BM25 parameters where they are unset)."""
+        this index's manifest: where they are unset, its tuned settings (``citesearch tune
+        --save``), else its own method and BM25 parameters (:meth:`SearchOptions.resolve`)."""
         opts = options or SearchOptions()
         if settings:
             opts = opts.with_(**settings)
