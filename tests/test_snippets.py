@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from citesearch.search.snippets import ELLIPSIS, SEPARATOR, SNIPPET_CHARS, clean_markup, make_snippet
+from citesearch.search.snippets import _LONG, ELLIPSIS, SEPARATOR, SNIPPET_CHARS, clean_markup, make_snippet
 
 
 def matches_of(text: str, words: dict[str, int]) -> list[tuple[int, int, int]]:
@@ -299,3 +299,132 @@ def test_citation_marks_are_not_reference_links():
 
     text = "the immune attack [2][6], and [ref][1] too"
     assert clean_markup(text) == "the immune attack [2][6], and ref too"
+
+
+# -- the short cuts give what cleaning the whole passage gives ------------------------
+
+
+def reference_snippet(text, matches, weights=None, size=SNIPPET_CHARS):
+    """make_snippet done the straightforward way: mark every match, run every cleaning
+    pass over the whole passage, fold it, read the spans back, and choose the window."""
+    from citesearch.search import snippets as s
+
+    matches = sorted(m for m in matches if m[1] > m[0])[: s._OPEN_LAST - s._OPEN_BASE + 1]
+    weight = s._term_weights(matches, weights)
+    text = s._PRIVATE.sub(" ", text)
+    pieces, pos = [], 0
+    for i, (start, end, _) in enumerate(matches):
+        if start >= pos:  # of overlapping matches, the first
+            pieces += [text[pos:start], chr(s._OPEN_BASE + i), text[start:end], s._CLOSE]
+            pos = end
+    pieces.append(text[pos:])
+    marked = "".join(pieces)
+    marked = s._LINES.sub(s._line, marked)
+    marked = s._LITERAL.sub(":", marked)
+    marked = s._ROLE.sub("", marked)
+    marked = s._TICKS.sub(s._ticks, marked)
+    marked = s._LINK.sub(s._link, marked)
+    marked = s._AUTOLINK.sub(r"\g<url>", marked)
+    marked = s._STARS.sub(s._stars, marked)
+    marked = s._UNDERS.sub(s._unders, marked)
+    marked = s._ESCAPED.sub(r"\g<char>", marked)
+    parts = s._SPLIT_MARKS.split(s._fold(marked))
+    found, at, opened = [], len(parts[0]), None
+    for i in range(1, len(parts), 2):
+        if parts[i] != s._CLOSE:
+            opened = (at, matches[ord(parts[i]) - s._OPEN_BASE][2])
+        elif opened is not None:
+            if at > opened[0]:
+                found.append((opened[0], at, opened[1]))
+            opened = None
+        at += len(parts[i + 1])
+    clean = "".join(parts[::2]).translate(s._UNMASK)
+    start, end = s._place(clean, found, s._cluster(found, weight, size), size)
+    window = clean[start:end]
+    stripped = window.lstrip().removeprefix(SEPARATOR.lstrip())
+    start += len(window) - len(stripped)
+    window = stripped.rstrip().removesuffix(SEPARATOR.rstrip()).rstrip()
+    end = start + len(window)
+    head = ELLIPSIS if start > 0 else ""
+    tail = ELLIPSIS if end < len(clean) else ""
+    spans = tuple((a - start + len(head), b - start + len(head)) for a, b, _ in found if a >= start and b <= end)
+    return head + window + tail, spans
+
+
+MARKUP = st.sampled_from(
+    [
+        "*", "**", "_", "__", "`", "``", "[", "]", "](", "][", "(", ")", "<", ">", ":", "::", ":`", ":func:`", "#",
+        "## ", "- ", "> ", "=====", "```", ".. note:: ", "[1]: ", "\\", "\\*", "<http://x.org/a>",
+        "http://x.org/coffee", "[x](y)", '[x](y "t")', "[ref][1]", "__init__", "a_b", "*coffee*", "_coffee_",
+        "**the bean**", "x*coffee*", "x_roast_",
+    ]
+)
+TEXT = st.sampled_from(["coffee", "roast", "bean", "Coffee", "Roast", "the", "of", "A", "Dr.", "e.g.", "x", "42"])
+SPACE = st.sampled_from([" ", " ", " ", " ", "\n", "\n\n", "  ", "\t", ". ", ", ", "\n \n", "\r\n", "\xa0"])
+OTHER = st.sampled_from(["\ue000", "\uf8ff", "é", "—", "•", "”", "."])
+# A word with markup on it: emphasis, code, links, a marker after a word character...
+WRAPPED = st.builds(
+    lambda before, word, after: before + word + after,
+    st.sampled_from(["*", "**", "_", "__", "`", "``", "[", "![", "\\*", "x*", "x_", ":role:`", "<http://"]),
+    TEXT,
+    st.sampled_from(["*", "**", "_", "__", "`", "``", "](y)", "][1]", "]", "::", ":", ">", "`_", "*x", "_x"]),
+)
+
+
+@st.composite
+def passages(draw, markup=True):
+    """A text of words, white space and (with ``markup``) markup, and matches:
+    the whole words as a tokenizer finds them, or any spans, often ones that start or
+    end at a markup character. Half the texts have single spaces between their pieces."""
+    kinds = [TEXT]
+    if markup:  # a few kinds of markup in one text (with many, one of them hides the others)
+        kinds.append(st.sampled_from(draw(st.lists(st.one_of(MARKUP, WRAPPED, OTHER), min_size=1, max_size=4))))
+    pieces = draw(st.lists(st.one_of(*kinds), max_size=80))
+    if draw(st.booleans()):
+        text = " ".join(pieces)
+    else:
+        text = "".join(p for piece in pieces for p in (piece, draw(st.one_of(SPACE, st.just("")))))
+    if draw(st.booleans()):
+        matches = matches_of(text, {"coffee": 0, "roast": 1, "bean": 2, "the": 3})
+    else:
+        n = len(text)
+        edges = [i for i, c in enumerate(text) if not c.isalnum()] or [0]
+        position = st.one_of(st.integers(0, n), st.sampled_from(edges), st.sampled_from(edges).map(lambda i: i + 1))
+        spans = st.lists(st.tuples(position, position, st.integers(0, 3)), max_size=12)
+        matches = [(min(a, n), min(max(a, b), n), t) for a, b, t in draw(spans)]
+    return text, matches
+
+
+WEIGHTS = st.sampled_from([None, {0: 0.5, 1: 1.0, 2: 2.0, 3: 0.1}, np.array([2.0, 0.3, 0.3, 0.1]), {1: 3.0}])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(passages(), WEIGHTS, st.integers(20, 400))
+@example(("a *coffee* b", []), None, 20)
+@example(("a _coffee_ b", []), None, 20)
+@example(("x*coffee* y", [(1, 9, 0)]), None, 20)  # the marker before "*" is no word character
+@example(("x_coffee_ y", [(1, 9, 0)]), None, 20)
+@example(("the _coffee_", [(5, 11, 0)]), None, 20)
+@example(("see [ref][1] now", []), None, 20)
+@example(('see [x](y "t") now', []), None, 20)
+@example(("A literal block follows::", []), None, 40)
+@example(("say <http://x.org> now", []), None, 20)
+@example(("a \\*b now", []), None, 20)
+@example(("= a\n- coffee", [(7, 13, 0)]), None, 20)
+@example(("a ***coffee*** b", []), None, 20)
+@example(("# coffee roast bean of", []), None, 20)  # a heading's line break, at the end
+@example(("[x](coffee) bean", [(5, 13, 0)]), None, 20)  # a match's start goes with the link target
+@example(("aaaa bbbb cccc coffee", [(15, 21, 0)]), None, 20)  # one character longer than the snippet
+@example(("coffee abcdefgh roast", [(0, 6, 0), (16, 21, 1)]), None, 20)  # matches one character too far apart
+def test_make_snippet_is_what_cleaning_the_whole_passage_gives(passage, weights, size):
+    text, matches = passage
+    size = max(size, -(-len(text) // _LONG))  # a longer text is cleaned only near its window
+    assert make_snippet(text, matches, weights, size) == reference_snippet(text, matches, weights, size)
+
+
+@settings(max_examples=500, deadline=None)
+@given(passages(markup=False), WEIGHTS, st.integers(20, 400))
+def test_text_without_markup_too(passage, weights, size):
+    text, matches = passage
+    size = max(size, -(-len(text) // _LONG))
+    assert make_snippet(text, matches, weights, size) == reference_snippet(text, matches, weights, size)

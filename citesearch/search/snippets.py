@@ -12,32 +12,47 @@ paragraph break after a line without closing punctuation (a heading) reads " —
 than running the heading into the next sentence. Highlight spans index into the cleaned
 snippet. To keep them right through the cleaning, each match is wrapped in private-use
 marker characters before cleaning, and the spans are read back from where they end up.
+
+A snippet is made for each result of every search, so only the work the answer needs is
+done, and the answer is what cleaning the whole passage and then choosing the window
+gives (the tests check it against that): a cleaning pass runs only when the text has what
+it needs to match; a passage where none can and whose white space is single spaces is its
+own clean text, and nothing is marked or cleaned; the matches are marked alike and read
+back by ``str`` methods, unless the cleaning dropped some; a clean text no longer than the
+snippet is shown whole, without weighing windows. A passage longer than ``_LONG``
+snippets is cleaned only in the paragraphs near its best window, chosen on the raw text,
+which keeps a very long one cheap; its window can differ from the whole-text one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 
 SNIPPET_CHARS = 320
 ELLIPSIS = "…"
 SEPARATOR = " — "
 """What a paragraph break after a heading (a line not ending a sentence) becomes."""
+_DASH = SEPARATOR.strip()
 
 Match = tuple[int, int, int]
 Weights = Mapping[int, float] | Sequence[float]
 
-# Private-use characters: one opening marker per match, carrying the match's index, one
-# closing marker for all, and masks for markup characters inside code spans. The text's
-# own private-use characters become spaces.
+# Private-use characters: an opening marker per match (_OPEN for all, or one carrying the
+# match's index), one closing marker for all, and masks for markup characters inside code
+# spans. The text's own private-use characters become spaces.
 _OPEN_BASE, _OPEN_LAST = 0xE000, 0xF7FF
 _MASK_BASE = 0xF800
-_CLOSE = "\uf8ff"
+_OPEN, _CLOSE = "\ue000", "\uf8ff"
 _OPENS = "\ue000-\uf7ff"
 _MARKS = re.compile(f"[{_OPENS}{_CLOSE}]")
 _SPLIT_MARKS = re.compile(f"([{_OPENS}{_CLOSE}])")
 _PRIVATE = re.compile("[\ue000-\uf8ff]")
-_LONG = 12  # a text longer than this many snippets may be cut at a line break, not only a blank line
+_MAX_MARKS = _OPEN_LAST - _OPEN_BASE + 1
+# A text longer than this many snippets is cleaned only near its best window, and may be
+# cut at a line break, not only a blank line.
+_LONG = 12
 
 # Whole lines of markup, per line (re.MULTILINE).
 _LINES = re.compile(
@@ -56,6 +71,11 @@ _LINES = re.compile(
 )
 
 
+# Every kind of _LINES starts with one of these as the line's first character after blanks.
+_LINE_STARTS = frozenset("=-~^\"'`#*+_:.[>")
+_LINE_HINT = re.compile(r"\n[ \t]*[=\-~^\"'`#*+_:.\[>]")  # at a line start but the first
+
+
 def _line(m: re.Match[str]) -> str:
     if m.group("heading") is not None:
         return m.group("heading") + "\n"  # a paragraph break after it, even without a blank line
@@ -70,6 +90,7 @@ def _line(m: re.Match[str]) -> str:
 _MASKED = "*_[]()<>:`#"
 _MASK = {ord(c): _MASK_BASE + ord(c) for c in _MASKED}
 _UNMASK = {v: k for k, v in _MASK.items()}
+_MASKS = re.compile(f"[{chr(min(_UNMASK))}-{chr(max(_UNMASK))}]")  # the text's own private-use characters are gone
 _LITERAL = re.compile(r"::(?<=\S::)(?=[ \t]*$)", re.MULTILINE)  # reST's "text::" before a literal block reads "text:"
 _ROLE = re.compile(r":(?<![\w`]:)[\w.+-]+:(?=`)")
 _TICKS = re.compile(
@@ -98,6 +119,53 @@ _UNDERS = re.compile(
 )
 _IDENTIFIER = re.compile(r"\w+")
 _ESCAPED = re.compile(r"\\(?P<char>[\\`*_{}\[\]()#+\-.!<>|])")  # Markdown's backslash escapes
+
+
+# What the passes of _strip_markup need to match, as regular expressions that start with
+# their literal character (which the engine finds fast): an emphasis needs an opening
+# marker with text after it and a closing one, a link its "](...)" or "][...]", an
+# autolink its scheme. _no_markup checks the openers alone: on a text without markers
+# they hold where they hold on the marked text, except where a match starts at a marker.
+_STAR_OPENER = re.compile(r"\*(?<![\w\\*]\*)")
+_UNDER_OPENER = re.compile(r"_(?<![\w\\]_)")
+_STARS_NEED = re.compile(r"\*(?<![\w\\*]\*)\*{0,2}[^\s*]")  # an opener with text after it...
+_STARS_CLOSER = re.compile(rf"\*(?<=[^\s*\\]\*)\**(?![\w{_OPENS}*])")  # ...and a closer
+_UNDERS_NEED = re.compile(r"_(?<![\w\\]_)_?[^\s_]")
+_UNDERS_CLOSER = re.compile(rf"_(?<=[^\s_\\]_)_?(?![\w{_OPENS}])")
+_LINK_END = re.compile(r"\](?:\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"\n]*\")?\)|\[[^\]\n]*\])")
+_AUTOLINK_START = re.compile(r"<(?:https?|ftp|mailto):")
+
+
+def _spaced(text: str) -> bool:
+    """Whether the white space of ``text`` is single spaces between words (folding leaves
+    it as it is): no white space but " ", as all the rest is Unicode Other or Separator."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
+def _no_markup(text: str) -> bool:
+    """Whether no pass of _strip_markup can change ``text``, a text without line breaks,
+    nor a marked version of it, except where a marked match starts with "*" or "_" (the
+    marker before it does not count as a word character): each check is a necessary
+    condition for a pass to match, a scan in C."""
+    return (
+        text.lstrip(" \t")[:1] not in _LINE_STARTS
+        and ("`" not in text or ":`" not in text and text.count("`") < 2)
+        and "::" not in text
+        and ("]" not in text or _LINK_END.search(text) is None)
+        and ("*" not in text or _STAR_OPENER.search(text) is None)
+        and ("_" not in text or _UNDER_OPENER.search(text) is None)
+        and ("<" not in text or _AUTOLINK_START.search(text) is None)
+        and ("\\" not in text or _ESCAPED.search(text) is None)
+    )
+
+
+def _unmask(text: str) -> str:
+    """``text`` with the markup characters of code spans as written."""
+    return _MASKS.sub(_unmask_char, text) if _MASKS.search(text) else text
+
+
+def _unmask_char(m: re.Match[str]) -> str:
+    return chr(ord(m.group()) - _MASK_BASE)
 
 
 def _ticks(m: re.Match[str]) -> str:
@@ -149,25 +217,34 @@ def clean_markup(text: str) -> str:
     if not text.isascii() and _PRIVATE.search(text):
         text = _PRIVATE.sub(" ", text)
     clean = _fold(_strip_markup(text))
-    return clean.translate(_UNMASK) if "`" in text else clean
+    return _unmask(clean) if "`" in text else clean
 
 
 def _strip_markup(text: str) -> str:
-    """``text`` without markup, white space not yet folded, code spans still masked."""
-    text = _LINES.sub(_line, text)
+    """``text`` without markup, white space not yet folded, code spans still masked.
+    Each pass runs only when the text has what it needs to match (so a text without
+    markup is returned as it is, the same object)."""
+    if "\n" in text:
+        if text.lstrip(" \t")[:1] in _LINE_STARTS or _LINE_HINT.search(text):
+            text = _LINES.sub(_line, text)
+    elif text.lstrip(" \t")[:1] in _LINE_STARTS:  # one line: a match can only be at the start
+        m = _LINES.match(text)
+        if m:
+            text = _line(m) + text[m.end() :]
     if "::" in text:
         text = _LITERAL.sub(":", text)
     if "`" in text:
         if ":`" in text:
             text = _ROLE.sub("", text)
-        text = _TICKS.sub(_ticks, text)
-    if "](" in text or "][" in text:
+        if text.count("`") > 1:
+            text = _TICKS.sub(_ticks, text)
+    if "]" in text and _LINK_END.search(text):
         text = _LINK.sub(_link, text)
     if "<" in text:
         text = _AUTOLINK.sub(r"\g<url>", text)
-    if "*" in text:
+    if "*" in text and _STARS_NEED.search(text) and _STARS_CLOSER.search(text):
         text = _STARS.sub(_stars, text)
-    if "_" in text:
+    if "_" in text and _UNDERS_NEED.search(text) and _UNDERS_CLOSER.search(text):
         text = _UNDERS.sub(_unders, text)
     if "\\" in text:
         text = _ESCAPED.sub(r"\g<char>", text)
@@ -290,29 +367,154 @@ def make_snippet(
     ``weights[term]`` is how much showing ``term`` is worth (idf: a mapping, or an array
     indexed by term id); without it every distinct term counts the same.
     """
-    matches = sorted(m for m in matches if m[1] > m[0])[: _OPEN_LAST - _OPEN_BASE + 1]
+    matches = sorted([m for m in matches if m[1] > m[0]])
+    if len(matches) > _MAX_MARKS:
+        del matches[_MAX_MARKS:]
+    if not text.isascii() and _PRIVATE.search(text):
+        text = _PRIVATE.sub(" ", text)
+    if len(text) > _LONG * size:
+        return _long_snippet(text, matches, weights, size)
+    spaced = _spaced(text)
+    # (A match that starts with "*" or "_" has a marker before it, no word character: the
+    # marked text can have an emphasis that the text alone cannot.)
+    if (
+        spaced
+        and _no_markup(text)
+        and not (("*" in text or "_" in text) and any(text[m[0]] in "*_" for m in matches))
+    ):
+        clean, found = text, _first_of_overlapping(matches)  # nothing to clean
+    else:
+        clean, found = _clean(text, matches, spaced)
+    if len(clean) <= size:
+        cluster = None  # the text is shown whole
+    elif found and found[-1][1] - found[0][0] <= size:
+        cluster = found[0][0], found[-1][1]  # all in one window: _cluster's answer
+    else:
+        cluster = _cluster(found, _term_weights(found, weights), size)
+    start, end = _place(clean, found, cluster, size)
+    return _window(clean, found, start, end)
+
+
+def _first_of_overlapping(matches: list[Match]) -> list[Match]:
+    """``matches`` (sorted) without those overlapping an earlier one."""
+    out, pos = [], 0
+    for m in matches:
+        if m[0] >= pos:
+            out.append(m)
+            pos = m[1]
+    return out
+
+
+def _mark(text: str, matches: list[Match], offset: int = 0, indexed: bool = True) -> tuple[str, list[Match]]:
+    """``text`` with each match wrapped in markers, of overlapping matches the first: an
+    opening one (``indexed``: carrying the match's index in the list returned, else the
+    first for all), then _CLOSE. ``matches`` index into the text that ``text`` starts at
+    ``offset`` of."""
+    pieces, kept, pos, mark = [], [], offset, _OPEN
+    for m in matches:
+        s, e = m[0], m[1]
+        if s >= pos:
+            if indexed:
+                mark = chr(_OPEN_BASE + len(kept))
+            pieces += (text[pos - offset : s - offset], mark, text[s - offset : e - offset], _CLOSE)
+            kept.append(m)
+            pos = e
+    pieces.append(text[pos - offset :])
+    return "".join(pieces), kept
+
+
+def _read_marks(marked: str, kept: list[Match]) -> tuple[str, list[Match]]:
+    """The text of ``marked`` (cleaned; its opening markers indexed) without its markers,
+    and the spans of the marked matches in it that still hold some text."""
+    parts = _SPLIT_MARKS.split(marked)
+    found: list[Match] = []
+    at, opened, term = len(parts[0]), -1, 0
+    for i in range(1, len(parts), 2):
+        mark = parts[i]
+        if mark != _CLOSE:
+            opened, term = at, kept[ord(mark) - _OPEN_BASE][2]
+        elif opened >= 0:
+            if at > opened:
+                found.append((opened, at, term))
+            opened = -1
+        at += len(parts[i + 1])
+    return "".join(parts[::2]), found
+
+
+def _clean(text: str, matches: list[Match], spaced: bool = False) -> tuple[str, list[Match]]:
+    """``text`` cleaned (:func:`clean_markup`), and the spans of ``matches`` in it (of
+    overlapping matches the first; those whose text the cleaning dropped, none).
+    ``spaced``: :func:`_spaced` holds for ``text``.
+
+    The matches are marked alike, as their markers are read back by ``str`` methods
+    when every one is left, and so in order. Where the cleaning took some (a match in a
+    link's address), the text is marked again, each match by its index, and cleaned again."""
+    marked, kept = _mark(text, matches, indexed=False)
+    stripped = _strip_markup(marked)
+    # The passes bring no white space but the line break after a heading.
+    if spaced and "\n" not in stripped and "  " not in stripped and stripped[:1] != " " and stripped[-1:] != " ":
+        if stripped is marked:
+            return text, kept
+        folded = stripped
+    else:
+        folded = _fold(stripped) if "\n" in stripped else " ".join(stripped.split())
+        if folded == marked:
+            return text, kept
+    n = len(kept)
+    if folded.count(_OPEN) == n and folded.count(_CLOSE) == n:
+        parts = folded.replace(_OPEN, _CLOSE).split(_CLOSE)
+        clean = "".join(parts)
+        ends = list(accumulate(map(len, parts)))  # where each marker was in the clean text
+        found = [(s, e, m[2]) for s, e, m in zip(ends[::2], ends[1::2], kept) if e > s]
+    else:
+        marked, kept = _mark(text, matches)
+        clean, found = _read_marks(_fold(_strip_markup(marked)), kept)
+    return (_unmask(clean) if "`" in text else clean), found
+
+
+def _window(
+    clean: str, found: list[Match], start: int, end: int, cut_before: bool = False, cut_after: bool = False
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The snippet showing ``clean[start:end]`` and its spans, white space and a heading
+    separator trimmed at either edge; an ellipsis marks text cut off (``cut_before`` and
+    ``cut_after``: ``clean`` is itself a part of the text)."""
+    window = clean[start:end]
+    if window[:1].isspace() or window[-1:].isspace() or window[:1] == _DASH or window[-1:] == _DASH:
+        stripped = window.lstrip()
+        stripped = stripped.removeprefix(SEPARATOR.lstrip())
+        start += len(window) - len(stripped)
+        window = stripped.rstrip()
+        window = window.removesuffix(SEPARATOR.rstrip()).rstrip()
+        end = start + len(window)
+    head = ELLIPSIS if start > 0 or cut_before else ""
+    tail = ELLIPSIS if end < len(clean) or cut_after else ""
+    shift = len(head) - start
+    if not head and end == len(clean):  # (no ellipsis before: from the start)
+        spans = tuple([m[:2] for m in found])  # all of them, where they are
+    else:
+        spans = tuple([(s + shift, e + shift) for s, e, _ in found if s >= start and e <= end])
+    return head + window + tail, spans
+
+
+def _long_snippet(
+    text: str, matches: list[Match], weights: Weights | None, size: int
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """make_snippet for a text longer than _LONG snippets: the window is chosen on the raw
+    text, and only the paragraphs around it are cleaned."""
     weight = _term_weights(matches, weights)
     first, last = _cluster(matches, weight, size) or (0, 0)
     # Clean only the paragraphs around the cluster (markup never spans a blank line).
     lo, hi = 0, len(text)
-    if hi > 2 * size:
-        if first > size:
-            lo = _paragraph_start(text, first - size // 2, size)
-        if max(last, first + size) + size // 2 < hi:
-            hi = _paragraph_end(text, max(last, first + size) + size // 2, size)
-        matches = [m for m in matches if m[0] >= lo and m[1] <= hi]
+    if first > size:
+        lo = _paragraph_start(text, first - size // 2, size)
+    if max(last, first + size) + size // 2 < hi:
+        hi = _paragraph_end(text, max(last, first + size) + size // 2, size)
+    matches = [m for m in matches if m[0] >= lo and m[1] <= hi]
     region = text[lo:hi]
-    if not region.isascii() and _PRIVATE.search(region):
-        region = _PRIVATE.sub(" ", region)
     # Mark the matches and drop the markup.
-    pieces, pos, before = [], lo, 0
-    for i, (s, e, _) in enumerate(matches):
-        if s >= pos:  # of overlapping matches, the first
-            pieces += [region[pos - lo : s - lo], chr(_OPEN_BASE + i), region[s - lo : e - lo], _CLOSE]
-            pos = e
-            before += 2 if s < first else 0
-    pieces.append(region[pos - lo :])
-    marked = _strip_markup("".join(pieces))
+    marked, kept = _mark(region, matches, lo)
+    before = 2 * sum(1 for m in kept if m[0] < first)
+    marked = _strip_markup(marked)
     # Fold white space only near the cluster, when little markup went: about where it was.
     a, b = 0, len(marked)
     if b > 2 * size and len(region) + 2 * len(matches) - b < size // 4:
@@ -323,33 +525,8 @@ def make_snippet(
         b = len(marked) if b >= len(marked) - size // 4 else b
         space = marked.find(" ", b)
         b = space if space >= 0 else len(marked)
-    # Fold, then read the marks back as spans of the clean text.
-    parts = _SPLIT_MARKS.split(_fold(marked[a:b]))
-    found: list[Match] = []
-    at, opened = len(parts[0]), None
-    for i in range(1, len(parts), 2):
-        mark = parts[i]
-        if mark != _CLOSE:
-            opened = (at, matches[ord(mark) - _OPEN_BASE][2])
-        elif opened is not None:
-            if at > opened[0]:
-                found.append((opened[0], at, opened[1]))
-            opened = None
-        at += len(parts[i + 1])
-    clean = "".join(parts[::2])
+    clean, found = _read_marks(_fold(marked[a:b]), kept)
     if "`" in region:  # code spans were masked
-        clean = clean.translate(_UNMASK)
+        clean = _unmask(clean)
     start, end = _place(clean, found, _cluster(found, weight, size), size, whole=lo == a == 0)
-    # Trim white space and a heading separator left at either edge.
-    window = clean[start:end]
-    stripped = window.lstrip()
-    stripped = stripped.removeprefix(SEPARATOR.lstrip())
-    start += len(window) - len(stripped)
-    window = stripped.rstrip()
-    window = window.removesuffix(SEPARATOR.rstrip()).rstrip()
-    end = start + len(window)
-    head = ELLIPSIS if start > 0 or a > 0 or lo > 0 else ""
-    tail = ELLIPSIS if end < len(clean) or b < len(marked) or hi < len(text) else ""
-    shift = len(head) - start
-    spans = tuple((s + shift, e + shift) for s, e, _ in found if s >= start and e <= end)
-    return head + window + tail, spans
+    return _window(clean, found, start, end, a > 0 or lo > 0, b < len(marked) or hi < len(text))
