@@ -47,6 +47,26 @@ TINY_JSONL = [
 ]
 
 
+LONG_SENTENCES = [
+    "Geothermal power heats most homes in Iceland.",
+    "Reykjavik is the northernmost capital of a sovereign state.",
+    "Fishing was long the main export of the island.",
+    "Hot water from boreholes is piped into the city.",
+    "Tourists come to see the northern lights in winter.",
+    "Sheep graze on the highland pastures in summer.",
+]
+
+
+def long_text() -> str:
+    """A document long enough for several passages, each mentioning Iceland once."""
+    lines = ["Living in Iceland", ""]
+    for i in range(60):
+        lines.append(LONG_SENTENCES[i % len(LONG_SENTENCES)])
+        if i % 6 == 5:
+            lines.append("")
+    return "\n".join(lines)
+
+
 def write_tiny_corpus(root: Path) -> Path:
     for name, text in TINY.items():
         p = root / name

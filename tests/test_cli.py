@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, write_tiny_corpus
+from conftest import ROOT, long_text, write_tiny_corpus
 
 from citesearch.cli import cli
 
@@ -28,25 +28,6 @@ RESULT_KEYS = {"rank", "score", "citation", "passage", "source", "snippet"}
 PASSAGE_KEYS = {"id", "doc_id", "ordinal", "start", "end", "text"}
 SOURCE_KEYS = {"id", "path", "title"}
 CITED_KEYS = {"citation", "id", "path", "title", "hits"}
-
-LONG_SENTENCES = [
-    "Geothermal power heats most homes in Iceland.",
-    "Reykjavik is the northernmost capital of a sovereign state.",
-    "Fishing was long the main export of the island.",
-    "Hot water from boreholes is piped into the city.",
-    "Tourists come to see the northern lights in winter.",
-    "Sheep graze on the highland pastures in summer.",
-]
-
-
-def long_text() -> str:
-    """A document long enough for several passages, each mentioning Iceland once."""
-    lines = ["Living in Iceland", ""]
-    for i in range(60):
-        lines.append(LONG_SENTENCES[i % len(LONG_SENTENCES)])
-        if i % 6 == 5:
-            lines.append("")
-    return "\n".join(lines)
 
 
 def invoke(*args, env=None, input=None):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, write_tiny_corpus
+from conftest import ROOT, long_text, write_tiny_corpus
 
 from citesearch.cli import cli
 
@@ -66,25 +66,6 @@ def search_json(index: Path, *words) -> dict:
 def hits(found: dict) -> list[tuple[str, float]]:
     """(passage id, score) of each result, in rank order."""
     return [(r["passage"]["id"], r["score"]) for r in found["results"]]
-
-
-LONG_SENTENCES = [
-    "Geothermal power heats most homes in Iceland.",
-    "Reykjavik is the northernmost capital of a sovereign state.",
-    "Fishing was long the main export of the island.",
-    "Hot water from boreholes is piped into the city.",
-    "Tourists come to see the northern lights in winter.",
-    "Sheep graze on the highland pastures in summer.",
-]
-
-
-def long_text() -> str:
-    lines = ["Living in Iceland", ""]
-    for i in range(60):
-        lines.append(LONG_SENTENCES[i % len(LONG_SENTENCES)])
-        if i % 6 == 5:
-            lines.append("")
-    return "\n".join(lines)
 
 
 LAVA = "Lava flows from the volcano cooled into basalt. Sheep graze nearby on the slopes."
