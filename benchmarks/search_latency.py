@@ -1,0 +1,58 @@
+"""Per-query latency of ``Index.search`` and of the ranking alone, BM25 and hybrid.
+
+Usage:
+    python benchmarks/search_latency.py INDEX QUERIES.jsonl [--compiled]
+    PYTHONPATH=/tmp/old python benchmarks/search_latency.py INDEX QUERIES.jsonl   # another checkout's code
+
+Each query runs one at a time, top 10, after 20 warm-up queries; p50 and p99 in ms. To
+compare two versions of the code, run it with each (a ``git worktree`` of the other
+commit on ``PYTHONPATH``), taking turns: the machine's speed drifts more than the gaps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import citesearch
+from citesearch.errors import CitesearchError
+from citesearch.search.query import plain_query
+
+
+def percentiles(fn, queries: list[str]) -> tuple[float, float]:
+    def call(q: str) -> None:
+        try:
+            fn(q)
+        except CitesearchError:  # a query of stop words only: its time still counts
+            pass
+
+    for q in queries[:20]:
+        call(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        call(q)
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2] * 1e3, times[int(len(times) * 0.99)] * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("index")
+    ap.add_argument("queries")
+    ap.add_argument("--compiled", action="store_true", help="open the index with compiled=True (numba)")
+    args = ap.parse_args()
+    queries = [json.loads(line)["text"] for line in open(args.queries)]
+    index = citesearch.Index.open(args.index, compiled=args.compiled)
+    path = "compiled" if args.compiled else "numpy"
+    for method in ("bm25", "hybrid"):
+        search = percentiles(lambda q, m=method: index.search(plain_query(q), k=10, method=m), queries)
+        rank = percentiles(lambda q, m=method: index.rank(plain_query(q), method=m, depth=10).top(10), queries)
+        print(f"{path} {method}: search p50 {search[0]:.3f} p99 {search[1]:.3f} ms | "
+              f"rank p50 {rank[0]:.3f} p99 {rank[1]:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
