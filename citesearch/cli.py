@@ -316,7 +316,7 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
             base = idx.options().bm25  # the index's: tuned, else as built
             assert base is not None
             params = BM25Params(variant or base.variant, base.k1 if k1 is None else k1, base.b if b is None else b)
-        feedback = {None: UNSET, "none": None, "rm3": idx.options().expand or RM3()}[expand]
+        feedback = {None: UNSET, "none": None, "rm3": _rm3(idx.options().expand, None, None, None)}[expand]
         options = SearchOptions(
             method=method, fusion=fusion, bm25=params, expand=feedback, per_source=per_source, explain=explain
         )
@@ -484,23 +484,20 @@ def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--fb-docs",
                 type=click.IntRange(1),
-                default=RM3.fb_docs,
-                show_default=True,
-                help="RM3 feedback passages.",
+                default=None,
+                help=f"RM3 feedback passages.  [default: the index's tuned RM3, else {RM3.fb_docs}]",
             ),
             click.option(
                 "--fb-terms",
                 type=click.IntRange(1),
-                default=RM3.fb_terms,
-                show_default=True,
-                help="RM3 expansion terms.",
+                default=None,
+                help=f"RM3 expansion terms.  [default: the index's tuned RM3, else {RM3.fb_terms}]",
             ),
             click.option(
                 "--fb-weight",
                 type=click.FloatRange(0, 1),
-                default=RM3.weight,
-                show_default=True,
-                help="RM3 weight of the original query.",
+                default=None,
+                help=f"RM3 weight of the original query.  [default: the index's tuned RM3, else {RM3.weight}]",
             ),
         ]
     ):
@@ -557,12 +554,25 @@ def _batch_options(
     from .search.batch import BatchOptions
 
     r = ranking
-    expand = {"rm3": RM3(r["fb_docs"], r["fb_terms"], r["fb_weight"]), "none": None, None: UNSET}[r["expand"]]
+    manifest = read_manifest(index_path)
+    rm3 = _rm3(SearchOptions().resolve(manifest).expand, r["fb_docs"], r["fb_terms"], r["fb_weight"])
+    expand = {"rm3": rm3, "none": None, None: UNSET}[r["expand"]]
     search = SearchOptions(method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand)
     opts = BatchOptions(
         search, k=k or (1000 if fmt == "trec" else 10), level=r["level"], fmt=fmt, run_name=run_name, syntax=r["syntax"]
     )
-    return opts.resolve(read_manifest(index_path))
+    return opts.resolve(manifest)
+
+
+def _rm3(index_feedback: object, fb_docs: int | None, fb_terms: int | None, fb_weight: float | None) -> RM3:
+    """The RM3 settings for ``--expand rm3``: the index's tuned ones (else the defaults),
+    with the ``--fb-*`` options given on the command line."""
+    base = index_feedback if isinstance(index_feedback, RM3) else RM3()
+    return RM3(
+        base.fb_docs if fb_docs is None else fb_docs,
+        base.fb_terms if fb_terms is None else fb_terms,
+        base.weight if fb_weight is None else fb_weight,
+    )
 
 
 def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: int, errors: list[str]):

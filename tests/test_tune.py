@@ -72,12 +72,12 @@ def result(collection):
     return tuning.tune(index, queries, qrels, metric="nDCG@10", folds=4, seed=0, workers=1)
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="citesearch")
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, prog_name="citesearch")
 
 
-def ok(*args):
-    r = run(*args)
+def ok(*args, input=None):
+    r = run(*args, input=input)
     assert r.exit_code == 0, (args, r.output, r.exception)
     return r
 
@@ -325,6 +325,27 @@ def test_search_expand_overrides_saved_feedback(collection, result, tmp_path):
     assert tuned != plain  # searches use the saved feedback
     assert scores("--expand", "none") == plain
     assert scores("--expand", "rm3") == tuned  # the saved parameters
+
+
+def test_batch_expand_uses_the_saved_feedback_unless_told_otherwise(collection, result, tmp_path):
+    from citesearch.indexer.manifest import save_tuned
+
+    index = copy_index(collection, tmp_path)
+    save_tuned(index, result.default.with_(expand=RM3(5, 10, 0.5)).tuned(metric="nDCG@10"))
+
+    def run(*args):
+        out = ok("batch", "-", "--index", index, "-o", "-", "--level", "passage", "-k", "5", *args, input="t001k\n")
+        return [line.split()[2:5] for line in out.stdout.splitlines()]
+
+    def search(*args):
+        found = json.loads(ok("search", "--index", index, "t001k", "--format", "json", "-k", "5", *args).stdout)
+        return [[r["passage"]["id"], str(i), f"{r['score']:.6f}"] for i, r in enumerate(found["results"], 1)]
+
+    def rounded(rows):
+        return [[doc, rank, f"{float(score):.6f}"] for doc, rank, score in rows]
+
+    assert rounded(run("--expand", "rm3")) == search("--expand", "rm3") == search()  # the saved RM3(5, 10, 0.5)
+    assert rounded(run("--expand", "rm3", "--fb-docs", "2")) != rounded(run("--expand", "rm3"))
 
 
 def test_a_saved_index_still_tunes_from_its_own_settings(collection, result, tmp_path):

@@ -114,6 +114,13 @@ class Ranker:
             return Ranking(rows, rrf_ranked(orders, len(rows), options.fusion_parameter))
         if method in ("bm25", "tfidf") and depth is not None:
             rows, scores = self.scorer.top(method, weights, depth)
+            if len(rows) < depth:
+                # Passages whose every query term weighs 0 score 0 (BM25 Okapi's idf is 0
+                # for a term in exactly half the passages). The top holds positive scores
+                # only; these match too, and rank last, by row, as when every candidate is
+                # scored. The top is short only when few passages score above 0.
+                zero = np.setdiff1d(self.scorer.candidates(weights), rows)[: depth - len(rows)]
+                rows, scores = np.concatenate([rows, zero]), np.concatenate([scores, np.zeros(len(zero))])
             return Ranking(rows, scores, complete=len(rows) < depth)
         return None
 
