@@ -27,6 +27,7 @@ from .plural import plural
 from .search.batch import LEVELS, RUN_FORMATS
 from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
+from .search.formats import member_id
 from .search.fusion import FUSERS
 from .search.options import AGGREGATES, DEFAULT_AGGREGATE, DEFAULT_FUSION, UNSET, SearchOptions
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
@@ -361,7 +362,7 @@ def sources(pattern, index_dir, fmt) -> None:
             click.echo(f"{s.id}\t{s.path}\t{' '.join(s.title.split())}\t{s.passages}")
     else:
         for s in found:
-            where = s.path if s.path.endswith(s.id) else f"{s.path} · {s.id}"
+            where = s.path if member_id(s) is None else f"{s.path} · {s.id}"
             click.echo(f"{where}  {plural(s.passages, 'passage')}\n    {' '.join(s.title.split())}")
         click.echo(f"{plural(len(found), 'source')}", err=True)
     if not found:
@@ -403,7 +404,7 @@ def show(item_id, index_dir, fmt) -> None:
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
         return
     click.echo(f"{source.title}")
-    where = source.path if source.path.endswith(source.id) else f"{source.path} · id {source.id}"
+    where = source.path if member_id(source) is None else f"{source.path} · id {source.id}"
     click.echo(f"{where} · {plural(source.passages, 'passage')}\n")
     for p in passages:
         click.echo(f"[{source.id}#{p.ordinal}] characters {p.start}–{p.end}")

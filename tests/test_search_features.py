@@ -13,6 +13,7 @@ import fnmatch
 import gzip
 import json
 import math
+import os
 import re
 import sqlite3
 import subprocess
@@ -696,3 +697,30 @@ def test_a_mistyped_long_option_is_an_error_not_a_query_word(idx):
 def test_a_one_letter_prefix_is_refused_clearly(idx):
     result = fails("search", "i*", "--index", idx)
     assert "i*: a prefix needs at least 2 letters" in result.output
+
+
+def test_show_takes_a_path_as_sources_prints_it(idx):
+    listed = json.loads(ok("sources", "--index", idx, "--format", "json").stdout)
+    single = next(s for s in listed if s["path"].endswith("alpha.txt"))
+    by_path = json.loads(ok("show", single["path"], "--index", idx, "--format", "json").stdout)
+    assert by_path["id"] == single["id"]
+    collection = next(s["path"] for s in listed if s["id"] == "d1")
+    result = fails("show", collection, "--index", idx)
+    assert "is a collection of" in result.output and "show one by its id" in result.output
+
+
+def test_a_narrow_terminal_still_wraps(idx):
+    result = invoke("search", "iceland", "--index", idx, env={"COLUMNS": "5"})
+    assert result.exit_code == 0 and "Traceback" not in result.output
+
+
+def test_batch_run_files_get_the_usual_permissions(idx, tmp_path):
+    import stat
+
+    queries = tmp_path / "q.txt"
+    queries.write_text("iceland\n")
+    ok("batch", queries, "--index", idx, "-o", tmp_path / "run.trec")
+    mode = stat.S_IMODE((tmp_path / "run.trec").stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask

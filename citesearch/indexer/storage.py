@@ -387,10 +387,10 @@ class IndexReader:
 
     def sources(self, pattern: str | None = None) -> Iterator[SourceRecord]:
         """Every source (or those whose path or id matches the glob), in row order, with
-        its passage count."""
+        its passage count (counted in one pass over the passages)."""
         sql = (
-            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), "
-            "(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM sources s"
+            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), COALESCE(n.passages, 0) FROM sources s "
+            "LEFT JOIN (SELECT source, count(*) AS passages FROM passages GROUP BY source) n ON n.source = s.row"
         )
         if pattern is None:
             rows = self.db.execute(sql + " ORDER BY s.row")
@@ -401,12 +401,22 @@ class IndexReader:
             yield SourceRecord(row, sid, path, title, count)
 
     def source_by_id(self, doc_id: str) -> SourceRecord | None:
-        found = self.db.execute(
+        return self._one_source("s.id = ?", doc_id)
+
+    def sources_by_path(self, path: str) -> list[SourceRecord]:
+        """The sources read from the file ``path`` (one, or a collection's many)."""
+        return list(self._sources_where("s.path = ?", path))
+
+    def _one_source(self, where: str, value: str) -> SourceRecord | None:
+        return next(self._sources_where(where, value), None)
+
+    def _sources_where(self, where: str, value: str) -> Iterator[SourceRecord]:
+        for found in self.db.execute(
             "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), "
-            "(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM sources s WHERE s.id = ?",
-            (doc_id,),
-        ).fetchone()
-        return SourceRecord(*found) if found else None
+            f"(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM sources s WHERE {where} ORDER BY s.row",
+            (value,),
+        ):
+            yield SourceRecord(*found)
 
     def source_text(self, row: int) -> tuple[str, dict]:
         """A source's full text and metadata."""

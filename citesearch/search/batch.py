@@ -174,6 +174,7 @@ def write_atomically(path: str | os.PathLike[str], pieces: Iterator[str]) -> int
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     size = 0
     try:
+        os.fchmod(fd, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask())  # mkstemp's is 0600
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for piece in pieces:
                 f.write(piece)
@@ -184,3 +185,8 @@ def write_atomically(path: str | os.PathLike[str], pieces: Iterator[str]) -> int
         raise
     return size
 
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

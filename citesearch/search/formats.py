@@ -7,9 +7,13 @@ import re
 import shutil
 import textwrap
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..plural import plural
 from .results import Explanation, Result, SearchResults, SourceRef
+
+if TYPE_CHECKING:
+    from ..indexer.storage import SourceRecord
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -23,7 +27,7 @@ def _marked(result: Result, before: str, after: str) -> str:
     return "".join(out)
 
 
-def member_id(source: SourceRef) -> str | None:
+def member_id(source: SourceRef | SourceRecord) -> str | None:
     """The document id of a source that is one record of a collection file (a JSONL
     line), None for a source that is a whole file. A file's id is its path, or the tail
     of its path below the directory it was found under; a record's id is its ``_id``."""
@@ -62,7 +66,7 @@ def explanation_lines(e: Explanation) -> list[str]:
 
 
 def render_text(found: SearchResults, color: bool = False, width: int | None = None) -> str:
-    width = width or min(100, shutil.get_terminal_size((100, 24)).columns)
+    width = max(width or min(100, shutil.get_terminal_size((100, 24)).columns), 40)  # a narrow terminal wraps at 40
     bold, dim, reset = (BOLD, DIM, RESET) if color else ("", "", "")
     if not found.results:
         return f"No results for {found.query!r}.\n"

@@ -227,9 +227,18 @@ class Index:
         return list(self.reader.sources(pattern))
 
     def lookup(self, item_id: str) -> tuple[SourceRecord, list[PassageRecord]] | None:
-        """A source by its id, with all its passages; or a passage by its id
-        (``doc_id#ordinal``), with its source; None if there is no such id."""
+        """A source by its id (or by its file's path, when that file holds one source),
+        with all its passages; or a passage by its id (``doc_id#ordinal``), with its
+        source; None if there is no such id."""
         source = self.reader.source_by_id(item_id)
+        if source is None:
+            by_path = self.reader.sources_by_path(item_id)
+            if len(by_path) > 1:
+                raise QuerySyntaxError(
+                    f"{item_id} is a collection of {len(by_path)} documents; show one by its id",
+                    hint=f"List them: citesearch sources '{item_id}'",
+                )
+            source = by_path[0] if by_path else None
         if source is not None:
             return source, self.reader.passages_of(source)
         doc_id, sep, ordinal = item_id.rpartition("#")
