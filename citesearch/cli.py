@@ -546,6 +546,41 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _rm3_option(fn)
 
 
+def _query_file_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How a query file is read (batch, evaluate --queries, tune): the values reach the
+    command as one dict, ``query_file``."""
+    options = [
+        click.option(
+            "--query-format", type=click.Choice(QUERY_FORMATS), default=None,
+            help="[default: from the extension and content]",
+        ),
+        click.option(
+            "--topic-field", type=click.Choice(TOPIC_FIELDS), default="title", show_default=True,
+            help="TREC topics: which field is the query (XML: title=<query>, desc=<question>, narr=<narrative>).",
+        ),
+        click.option("--strict", is_flag=True, help="Stop at the first malformed query line."),
+    ]
+
+    @functools.wraps(fn)
+    def gathered(*args: Any, query_format: str | None, topic_field: str, strict: bool, **kwargs: Any) -> Any:
+        return fn(*args, query_file={"fmt": query_format, "topic_field": topic_field, "strict": strict}, **kwargs)
+
+    for decorator in reversed(options):
+        gathered = decorator(gathered)
+    return gathered
+
+
+def _read_query_file(path: str, how: dict[str, Any]):
+    """The queries of ``path``, read as ``how`` (see ``_query_file_options``) says; each
+    malformed line is reported on stderr (the command exits 1 at the end)."""
+    from .search.queryfiles import read_queries
+
+    qf = read_queries(path, how["fmt"], how["topic_field"], how["strict"])
+    for err in qf.errors:
+        click.echo(f"Error: {err}", err=True)
+    return qf
+
+
 def _batch_options(
     index_path: str, ranking: dict[str, Any], k: int | None, fmt: str = "trec", run_name: str | None = None
 ):
@@ -608,22 +643,10 @@ def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: i
     help="Results per query  [default: 1000 for trec, else 10]",
 )
 @click.option("--run-name", default=None, help="Run tag in TREC output  [default: citesearch-METHOD]")
-@click.option(
-    "--query-format", type=click.Choice(QUERY_FORMATS), default=None, help="[default: from the extension and content]"
-)
-@click.option(
-    "--topic-field",
-    type=click.Choice(TOPIC_FIELDS),
-    default="title",
-    show_default=True,
-    help="TREC topics: which field is the query (XML: title=<query>, desc=<question>, narr=<narrative>).",
-)
-@click.option("--strict", is_flag=True, help="Stop at the first malformed query line.")
+@_query_file_options
 @_ranking_options
 @friendly_errors
-def batch(
-    queries_file, index_dir, output, fmt, k, run_name, query_format, topic_field, strict, workers, **ranking
-) -> None:
+def batch(queries_file, index_dir, output, fmt, k, run_name, query_file, workers, **ranking) -> None:
     """Run every query of a file and write a run file.
 
     QUERIES is plain text (one query per line, ids 1..n), TSV (id<TAB>query, a header
@@ -640,11 +663,8 @@ def batch(
         zcat topics.xml.gz | citesearch batch - --index idx -o run.trec --topic-field desc
     """
     from .search.batch import write_atomically
-    from .search.queryfiles import read_queries
 
-    qf = read_queries(queries_file, query_format, topic_field, strict)
-    for err in qf.errors:
-        click.echo(f"Error: {err}", err=True)
+    qf = _read_query_file(queries_file, query_file)
     path = _index_path(index_dir)
     from .search.searcher import Index
 
@@ -715,11 +735,12 @@ def batch(
     show_default=True,
     help="With --queries: results per query.",
 )
+@_query_file_options
 @_ranking_options
 @friendly_errors
 def evaluate(
     runs, qrels, metrics, per_query, fmt, complete, relevance_level, plot, queries_file, output, index_dir, k, workers,
-    **ranking,
+    query_file, **ranking,
 ) -> None:
     """Score run files against relevance judgments, as trec_eval does.
 
@@ -772,12 +793,8 @@ def evaluate(
         sources.append((tag, path, path, run))
     if queries_file:
         from .search.batch import write_atomically
-        from .search.queryfiles import read_queries
-
-        qf = read_queries(queries_file)
+        qf = _read_query_file(queries_file, query_file)
         bad_queries = qf.errors
-        for err in qf.errors:
-            click.echo(f"Error: {err}", err=True)
         path = _index_path(index_dir)
         opts = _batch_options(path, ranking, k)
         errors: list[str] = []
@@ -831,8 +848,9 @@ def evaluate(
 @click.option("--reset", is_flag=True, help="Remove saved settings (the index's own again); runs nothing else.")
 @click.option("--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_query_file_options
 @friendly_errors
-def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, workers, fmt) -> None:
+def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, workers, fmt, query_file) -> None:
     """Tune the query-time settings on your judged queries, and estimate honestly how
     well the chosen settings will do on queries they were not chosen on.
 
@@ -880,6 +898,7 @@ def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, worke
     if not (queries_file and qrels):
         raise click.UsageError("give --queries and --qrels (or --reset)")
     saved_before = read_manifest(path).tuned  # a missing index fails here, before any work
+    qf = _read_query_file(queries_file, query_file)
     done = [0]
     with _progress(1, "Tuning") as bar:
 
@@ -891,7 +910,7 @@ def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, worke
 
         if hasattr(bar, "item_show_func"):
             bar.item_show_func = lambda stage: stage
-        result = tuning.tune(path, queries_file, qrels, metric, folds, seed, workers, progress=advance)
+        result = tuning.tune(path, qf.queries, qrels, metric, folds, seed, workers, progress=advance)
     for err in result.errors:
         click.echo(f"Warning: {err} (it scores 0)", err=True)
     if save:
@@ -912,6 +931,8 @@ def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, worke
         )
     if save:
         click.echo(f"Saved the best settings in {path}: search, batch and evaluate --index use them now.", err=True)
+    if qf.errors:
+        sys.exit(1)
 
 
 def _tune_report(result) -> str:

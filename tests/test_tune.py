@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -463,3 +464,16 @@ def test_fusion_parameters_change_hybrid_and_stay_exact(collection):
             assert a.top()[1].tolist() != b.top()[1].tolist()
         explained = index.search("t001k", method="hybrid", rrf_k=7, explain=True)
         assert "k=7" in explained.results[0].explanation.fused
+
+
+def test_malformed_query_lines_are_reported_and_fail_the_run(collection, tmp_path):
+    index, queries, qrels = collection
+    good = [json.loads(line) for line in Path(queries).read_text().splitlines()]
+    tsv = tmp_path / "queries.tsv"
+    tsv.write_text("".join(f"{q['_id']}\t{q['text']}\n" for q in good) + "no tab on this line\n")
+    r = run("tune", "--index", index, "--queries", tsv, "--qrels", qrels, "--folds", "2", "--format", "json")
+    assert r.exit_code == 1
+    assert f"{tsv}:{len(good) + 1}: expected 'id<TAB>query'" in r.stderr
+    assert json.loads(r.stdout)["folds"] == 2  # the rest was tuned on
+    strict = run("tune", "--index", index, "--queries", tsv, "--qrels", qrels, "--folds", "2", "--strict")
+    assert strict.exit_code == 1 and strict.stdout == ""

@@ -48,7 +48,7 @@ Config = TypeVar("Config", bound=Hashable)
 DEPTH = 1000
 """Documents ranked per query, as ``evaluate --index`` and ``batch`` rank by default."""
 
-BM25_VARIANTS = ("okapi", "lucene")
+TUNED_VARIANTS = ("okapi", "lucene")
 K1S = (0.6, 0.9, 1.2, 1.5, 2.0)
 BS = (0.2, 0.4, 0.6, 0.75, 0.9)
 RRF_KS = (5, 10, 20, 40, 60, 100)
@@ -63,7 +63,7 @@ def _method(current: SearchOptions) -> list[SearchOptions]:
 def _bm25(current: SearchOptions) -> list[SearchOptions]:
     if current.method == "tfidf":
         return []  # BM25's parameters change nothing (until feedback, tuned after)
-    return [current.with_(bm25=BM25Params(v, k1, b)) for v in BM25_VARIANTS for k1 in K1S for b in BS]
+    return [current.with_(bm25=BM25Params(v, k1, b)) for v in TUNED_VARIANTS for k1 in K1S for b in BS]
 
 
 def _fusion(current: SearchOptions) -> list[SearchOptions]:
@@ -211,7 +211,7 @@ def tune(
     else:
         from ..search.queryfiles import read_queries
 
-        pairs = read_queries(queries).queries
+        pairs = read_queries(queries, strict=True).queries  # a malformed line is an error, not a lost query
         source = str(queries)
     judgments = read_qrels(qrels) if isinstance(qrels, (str, os.PathLike)) else qrels
     judged = {qid: text for qid, text in pairs if qid in judgments}
