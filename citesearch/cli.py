@@ -103,6 +103,24 @@ def _progress(length: int, label: str, unit: str | None = None) -> Any:
     return bar
 
 
+# Ranking options that search, batch, evaluate and tune share, declared once.
+method_option = click.option(
+    "--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]"
+)
+fusion_option = click.option(
+    "--fusion",
+    type=click.Choice(FUSIONS),
+    default=None,
+    help=f"How hybrid combines BM25 and TF-IDF.  [default: the index's, {DEFAULT_FUSION}]",
+)
+expand_option = click.option(
+    "--expand",
+    type=click.Choice(["none", "rm3"]),
+    default=None,
+    help="RM3 pseudo-relevance feedback (the index's tuned parameters, else defaults).  [default: the index's, none]",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="citesearch")
 def cli() -> None:
@@ -262,13 +280,8 @@ class QueryCommand(click.Command):
 @click.argument("query", nargs=-1, required=True)
 @index_dir_option
 @click.option("-k", "--top", "k", type=click.IntRange(1), default=10, show_default=True, help="How many passages.")
-@click.option("--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]")
-@click.option(
-    "--fusion",
-    type=click.Choice(FUSIONS),
-    default=None,
-    help=f"How hybrid combines BM25 and TF-IDF.  [default: the index's, {DEFAULT_FUSION}]",
-)
+@method_option
+@fusion_option
 @click.option("--per-source", type=click.IntRange(1), default=None, help="At most N passages from one source.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Show how each score was computed: every method's terms, and the fusion.")
@@ -277,12 +290,7 @@ class QueryCommand(click.Command):
 )
 @click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1 for this query.")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b for this query.")
-@click.option(
-    "--expand",
-    type=click.Choice(["none", "rm3"]),
-    default=None,
-    help="RM3 pseudo-relevance feedback (the index's tuned parameters, else defaults).  [default: the index's, none]",
-)
+@expand_option
 @click.option(
     "--color/--no-color", default=None, help="Bold matches.  [default: on a terminal, unless NO_COLOR is set]"
 )
@@ -476,12 +484,7 @@ def info(index_dir, as_json, verify) -> None:
 def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
-            click.option(
-                "--expand",
-                type=click.Choice(["none", "rm3"]),
-                default=None,
-                help="Pseudo-relevance feedback.  [default: the index's, none]",
-            ),
+            expand_option,
             click.option(
                 "--fb-docs",
                 type=click.IntRange(1),
@@ -509,15 +512,8 @@ def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
-            click.option(
-                "--method", type=click.Choice(METHODS), default=None, help=f"[default: the index's, {DEFAULT_METHOD}]"
-            ),
-            click.option(
-                "--fusion",
-                type=click.Choice(FUSIONS),
-                default=None,
-                help=f"How hybrid combines BM25 and TF-IDF.  [default: the index's, {DEFAULT_FUSION}]",
-            ),
+            method_option,
+            fusion_option,
             click.option(
                 "--level",
                 type=click.Choice(LEVELS),

@@ -95,7 +95,8 @@ class BM25Params:
 
     @property
     def effective_delta(self) -> float:
-        return self.delta if self.delta is not None else DEFAULT_DELTA.get(self.variant, 0.0)
+        """``delta``, which ``__post_init__`` fills in with the variant's own when not given."""
+        return float(self.delta)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict:
         return {"variant": self.variant, "k1": self.k1, "b": self.b, "delta": self.effective_delta}
