@@ -115,6 +115,30 @@ def test_rst_without_title_uses_first_line():
     assert read_rst(text) == ("No heading here.", text)
 
 
+@pytest.mark.parametrize(
+    "heading, title",
+    [
+        ("The ``code`` title", "The code title"),
+        ("Title *em*", "Title em"),
+        ("Title **strong** and *em*", "Title strong and em"),
+        ("The :func:`parse` function", "The parse function"),
+        ("The :py:class:`~pkg.mod.Reader` class", "The Reader class"),
+        ("See :ref:`the guide <guide-label>`", "See the guide"),
+        ("The `interpreted` text", "The interpreted text"),
+        ("The `parse`:func: suffix role", "The parse suffix role"),
+        ("A `link <https://example.org>`_ here", "A link here"),
+        ("An `anonymous link <https://example.org>`__", "An anonymous link"),
+        ("A `ref`_ and a `<https://example.org>`_", "A ref and a https://example.org"),
+        ("Literal ``*stars*`` and ``:role:`x```", "Literal *stars* and :role:`x`"),
+        ("Escaped \\*stars\\*", "Escaped *stars*"),
+        ("Math: 2 * 3 * 4 and snake_case_", "Math: 2 * 3 * 4 and snake_case_"),
+    ],
+)
+def test_rst_title_has_no_inline_markup(heading, title):
+    text = f"{heading}\n{'=' * (len(heading) + 4)}\n\nBody.\n"
+    assert read_rst(text) == (title, text)
+
+
 def test_rst_extension_uses_the_rst_reader():
     assert READERS[".rst"] is read_rst
 
@@ -313,6 +337,41 @@ def test_front_matter_without_title_is_blanked_and_the_title_chosen_as_usual():
     assert read_text(front + "Menu\nThe heading\n\nBody text here.\n")[0] == "The heading"
 
 
+@pytest.mark.parametrize(
+    "front",
+    ["---\n---\n", "---\n\n---\n", "---\n# a comment\n  \n---\n", "---\r\n---\r\n", "---\n...\n"],
+)
+def test_front_matter_without_keys_is_blanked_and_is_not_the_title(front):
+    # Jekyll's empty front matter: no "---" title, and no "---" in any passage.
+    body = "# Getting Started\n\nInstall it.\n"
+    assert read_markdown(front + body, "j.md") == ("Getting Started", _blanked(front) + body)
+    assert read_text(front + "Getting Started\n\nInstall it.\n", "j.txt")[0] == "Getting Started"
+
+
+def test_empty_front_matter_file_is_indexed_with_its_heading(tmp_path):
+    (tmp_path / "j.md").write_text("---\n---\n# Getting Started\n\nInstall it.\n", encoding="utf-8")
+    (doc,) = load_documents([tmp_path])
+    assert doc.title == "Getting Started" and "---" not in doc.text
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("The first words\n\n---\n---\n\nMore text.\n", "The first words"),
+        ("***\n---\n\nFirst paragraph.\n", "First paragraph."),
+        ("===\n===\n\nFirst paragraph.\n", "First paragraph."),
+        ("# ---\n\nFirst paragraph.\n", "First paragraph."),
+        ("- - -\n=====\n\nFirst paragraph.\n", "First paragraph."),
+    ],
+)
+def test_a_rule_line_is_never_a_markdown_title(text, title):
+    assert read_markdown(text)[0] == title
+
+
+def test_a_text_of_only_rule_lines_has_an_empty_title():
+    assert read_text("***\n\n* * *\n")[0] == ""
+
+
 def test_front_matter_with_crlf_line_ends():
     text = "---\r\ntitle: CRLF title\r\n---\r\nBody\r\n"
     assert read_text(text) == ("CRLF title", _blanked("---\r\ntitle: CRLF title\r\n---\r\n") + "Body\r\n")
@@ -324,6 +383,8 @@ def test_front_matter_with_crlf_line_ends():
         "---\nChapter one\n---\n\nBody.\n",  # dashes around a line: not YAML
         "---\n\nA rule of dashes, then text.\n",  # never closed
         "Intro\n---\ntitle: not at the top\n---\n",  # not at the very top
+        "---\nJust text\n\n---\n",  # no keys, and not only blank or comment lines
+        "\n---\n---\nText.\n",  # key-less, not at the very top
     ],
 )
 def test_text_that_is_not_front_matter_is_kept(text):

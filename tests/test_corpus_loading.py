@@ -406,10 +406,30 @@ def test_jsonl_line_without_id_is_reported(tmp_path, line):
     assert report.errors == [f'{path.as_posix()}:2: expected an object with "_id"; line skipped']
 
 
-def test_jsonl_record_with_neither_title_nor_text_yields_no_document(tmp_path):
-    path = write(tmp_path / "c.jsonl", '{"_id": "a", "text": ""}\n{"_id": "b", "text": "B."}\n')
+def test_jsonl_record_with_neither_title_nor_text_yields_no_document_and_is_counted(tmp_path):
+    lines = ['{"_id": "a", "text": ""}', '{"_id": "b", "text": "B."}', '{"_id": "c"}', '{"_id": "d", "title": " "}']
+    lines.append('{"_id": "e", "title": "Only a title"}')  # not empty: its title is its text
+    path = write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
     docs, report = load([path])
-    assert [d.id for d in docs] == ["b"]
+    assert [d.id for d in docs] == ["b", "e"]
+    shown = path.as_posix()
+    assert report.empty_records == [f"{shown}:1", f"{shown}:3", f"{shown}:4"]
+    assert report.warnings() == [f"skipped 3 empty record(s): {shown}:1, {shown}:3, {shown}:4"]
+    assert report.errors == []
+
+
+def test_empty_jsonl_records_parsed_in_build_workers_are_counted(tmp_path, monkeypatch):
+    # A build parses JSONL lines where it analyzes them, with a report of its own that
+    # the reader's takes in: the empty records must come along.
+    from citesearch.indexer import builder
+
+    monkeypatch.setattr(builder, "CHUNK", 7)
+    lines = [json.dumps({"_id": f"d{i}", "text": "" if i % 10 == 3 else f"record {i} text"}) for i in range(40)]
+    path = write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    report = LoadReport()
+    builder.build_index(load_documents([path], report=report), tmp_path / "index", workers=2)
+    assert report.documents == 36
+    assert report.empty_records == [f"{path.as_posix()}:{n}" for n in (4, 14, 24, 34)]
 
 
 @pytest.mark.parametrize(
@@ -545,10 +565,12 @@ def test_warnings_one_line_per_kind():
         invalid_utf8={"x.txt": 2, "y.txt": 1},
         outside_links=["c/link"],
         duplicates=["d (c/d.txt)"],
+        empty_records=["r.jsonl:4"],
     )
     assert report.warnings() == [
         "skipped 1 binary file(s): a.bin.txt",
         "skipped 2 empty file(s): e1.txt, e2.txt",
+        "skipped 1 empty record(s): r.jsonl:4",
         "replaced 3 invalid UTF-8 byte sequence(s) in 2 file(s): x.txt, y.txt",
         "skipped 1 symbolic link(s) leading outside the directory: c/link",
         "skipped 1 document(s) whose id was already taken: d (c/d.txt)",

@@ -21,6 +21,9 @@ _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.,_])\1{2,}\s*$")
 # CommonMark ATX heading: closing #s count only after a space ("# Learn C#" keeps its #).
 _ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# A rule: three or more of one of - * _ =, spaces between allowed ("---", "* * *", "===").
+# Never a title: it is a thematic break, or the underline of a heading.
+_RULE = re.compile(r"^\s*([-*_=])(?:[ \t]*\1){2,}\s*$")
 
 
 # The runs of characters between line ends (as str.splitlines sees them): the non-blank
@@ -34,10 +37,6 @@ def _lines(text: str) -> Iterator[str]:
         line = m.group().strip()
         if line:
             yield line
-
-
-def _first_line(text: str) -> str:
-    return next(_lines(text), "")
 
 
 def _heading_by_underline(lines: list[str]) -> str | None:
@@ -123,7 +122,7 @@ def _from_head(text: str, name: str) -> str:
         if _is_body(line):
             break
         return line
-    return worded[0] if worded else head[0]
+    return worded[0] if worded else next((line for line in head if not _RULE.match(line)), "")
 
 
 def _title(text: str, name: str = "", declared: str | None = None, heading: str | None = None) -> str:
@@ -134,8 +133,9 @@ def _title(text: str, name: str = "", declared: str | None = None, heading: str 
 
 # --- YAML front matter ---------------------------------------------------------------------
 
-# "---" on the first line, "---" (or "...") closing it. Only a block of YAML mappings is
-# front matter: a text that opens with a rule of dashes keeps its first lines.
+# "---" on the first line, "---" (or "...") closing it. Only a block of YAML mappings, or
+# one of no keys at all (blank and comment lines only: Jekyll's empty "---\n---"), is
+# front matter: a text that opens with a rule of dashes over other text keeps its lines.
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
 _YAML_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$")
 _YAML_OTHER = re.compile(r"^(?:[ \t]+\S|[ \t]*#|-(?:[ \t]|$))")
@@ -152,6 +152,8 @@ def _front_matter(text: str) -> tuple[str | None, str]:
         return None, text
     lines = m.group(1).splitlines()
     if not any(_YAML_KEY.match(line) for line in lines):
+        if all(not line.strip() or line.lstrip().startswith("#") for line in lines):
+            return None, re.sub(r"[^\r\n]", " ", m.group()) + text[m.end() :]
         return None, text
     if not all(not line.strip() or _YAML_KEY.match(line) or _YAML_OTHER.match(line) for line in lines):
         return None, text
@@ -205,9 +207,17 @@ def _markdown_heading(text: str) -> str | None:
             continue
         m = _ATX.match(line)
         if m:
-            return m.group(1)
+            if not _RULE.match(m.group(1)):
+                return m.group(1)
+            continue
         below = lines[i + 1] if i + 1 < len(lines) else ""
-        if line.strip() and below.strip() and set(below.strip()) <= set("=-") and len(below.strip()) >= 3:
+        if (
+            line.strip()
+            and not _RULE.match(line)
+            and below.strip()
+            and set(below.strip()) <= set("=-")
+            and len(below.strip()) >= 3
+        ):
             return line.strip()
     return None
 
@@ -249,8 +259,58 @@ def read_markdown(text: str, name: str = "") -> tuple[str, str]:
     return _title(text, name, declared, heading and _strip_markdown(heading)), text
 
 
+# reStructuredText inline markup, undone in titles. Set aside first, their text literal:
+# inline literals (``code``), backslash escapes, and every backquoted span: interpreted
+# text (`x`), roles (:role:`x`, `x`:role:) and hyperlink references (`ref`_,
+# `text <url>`_, anonymous with __). Then strong and emphasis keep their content.
+_RST_LITERAL = re.compile(
+    r"``(?=\S)(.+?)(?<=\S)``(?!\w)"
+    r"|(?<![\w`])(?::[\w.+:-]+:)?`(?=[^\s`])([^`]+?)(?<=\S)`(?::[\w.+:-]+:|__?)?(?![\w`])"
+    r"|\\([!-/:-@\[-`{-~])"
+)
+_RST_TARGET = re.compile(r"^(.*?\S)\s+<[^<>]+>$|^<([^<>]+)>$", re.DOTALL)
+_RST_MARKUP = (
+    re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])"),
+    re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"),
+)
+
+
+def _rst_span(text: str) -> str:
+    """The text a backquoted span shows: ``label <target>`` → label, ``<url>`` → url,
+    ``~pkg.mod.name`` → name, ``!name`` → name."""
+    m = _RST_TARGET.match(text)
+    if m:
+        text = m.group(1) or m.group(2)
+    if text.startswith("~"):
+        text = text[1:].rsplit(".", 1)[-1]
+    return text.removeprefix("!")
+
+
+def _strip_rst(title: str) -> str:
+    """``The ``code`` and :func:`parse` *here*`` → ``The code and parse here``."""
+    literals: list[str] = []
+
+    def aside(m: re.Match) -> str:
+        if m.group(1) is not None:
+            literals.append(m.group(1))
+        elif m.group(2) is not None:
+            literals.append(_rst_span(m.group(2)))
+        else:
+            literals.append(m.group(3))
+        return f"\x00{len(literals) - 1}\x00"
+
+    title = _RST_LITERAL.sub(aside, title)
+    for pattern in _RST_MARKUP:
+        title = pattern.sub(r"\1", title)
+    title = re.sub(r"\x00(\d+)\x00", lambda m: literals[int(m.group(1))], title)
+    return " ".join(title.split())
+
+
 def read_rst(text: str, name: str = "") -> tuple[str, str]:
-    return _title(text, name, heading=_heading_by_underline(text.splitlines())), text
+    """The first underlined (or over- and underlined) heading, inline markup removed, else
+    a line from the head."""
+    heading = _heading_by_underline(text.splitlines())
+    return _title(text, name, heading=heading and _strip_rst(heading)), text
 
 
 _DROP = ("script", "style", "nav", "noscript", "template", "svg", "iframe", "head")

@@ -2,8 +2,8 @@
 
 Every problem with the input is recorded in a :class:`LoadReport` rather than raised,
 so that one bad file never costs the others: unreadable files and malformed JSONL lines
-are *errors* (named with file and line), binary files, empty files and invalid UTF-8 are
-*warnings*. With ``strict=True`` the first error is raised as :class:`CorpusError`.
+are *errors* (named with file and line), binary files, empty files, empty JSONL records
+and invalid UTF-8 are *warnings*. With ``strict=True`` the first error is raised as :class:`CorpusError`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     binary: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
+    empty_records: list[str] = field(default_factory=list)  # "FILE:LINE" of JSONL records with no text
     invalid_utf8: dict[str, int] = field(default_factory=dict)
     outside_links: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
@@ -58,6 +59,8 @@ class LoadReport:
             out.append(f"skipped {len(self.binary)} binary file(s): {_some(self.binary)}")
         if self.empty:
             out.append(f"skipped {len(self.empty)} empty file(s): {_some(self.empty)}")
+        if self.empty_records:
+            out.append(f"skipped {len(self.empty_records)} empty record(s): {_some(self.empty_records)}")
         if self.invalid_utf8:
             n = sum(self.invalid_utf8.values())
             out.append(
@@ -253,7 +256,9 @@ Record = tuple[str, str, str, dict]
 
 
 def _record(line: bytes, lineno: int, f: InputFile, report: LoadReport) -> Record | None:
-    """The document on one (non-blank) line of a JSONL collection, or None."""
+    """The document on one (non-blank) line of a JSONL collection, or None. A record with
+    neither text nor title is counted in ``report.empty_records``; one with only a title
+    is a document whose title is its text."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -272,6 +277,7 @@ def _record(line: bytes, lineno: int, f: InputFile, report: LoadReport) -> Recor
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     full = f"{title}\n\n{body}" if title and body and not body.isspace() else (title or body)
     if not full or full.isspace():
+        report.empty_records.append(f"{f.display}:{lineno}")
         return None
     return str(record["_id"]), title or full.strip().splitlines()[0], full, metadata
 
@@ -390,6 +396,7 @@ class DocumentReader:
                 raise report.first_error
             self.report.first_error = self.report.first_error or report.first_error
         self.report.errors.extend(report.errors)
+        self.report.empty_records.extend(report.empty_records)
         for display, n in report.invalid_utf8.items():
             self.report.invalid_utf8[display] = self.report.invalid_utf8.get(display, 0) + n
 
