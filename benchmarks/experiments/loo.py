@@ -13,6 +13,11 @@ the runs 100 deep with ir_measures (trec_eval's code) and prints:
    two readings of "wins on the held-out collection" (rules ``improve`` and ``bar``);
 5. the nested LOO (:func:`nested`): that whole procedure run on three collections, its
    end point measured on the fourth. Results and the recommendation: LOO_RESULTS.md.
+6. round 2 (:func:`robust_report`, the ``x:`` rows, ``--round2`` for those alone): other
+   document aggregates (max + λ·rest, log-sum-exp, top-k mean, max–mean interpolation), RRF
+   of three document rankings, TF-IDF variants, RM3 on the BM25 run only, k1 × b; each judged
+   by rule ``bar`` against round 1's recommendation (REC), and a stress test on corpora whose
+   documents are padded with off-topic ones (:class:`PadIdx`).
 
 Selection criterion (``--criterion``): ``maximin`` (default) picks the configuration
 with the largest minimum, over the (collection, metric) cells of the selection
@@ -44,6 +49,7 @@ Usage:
     python benchmarks/experiments/loo.py                       # every configuration
     python benchmarks/experiments/loo.py --only default,ql-1000 --no-loo
     python benchmarks/experiments/loo.py --markdown > /tmp/tables.md
+    python benchmarks/experiments/loo.py --round2 --markdown
 """
 
 from __future__ import annotations
@@ -70,8 +76,9 @@ from citesearch.indexer import tfidf as tfidfmod
 from citesearch.indexer.analysis import AnalyzerConfig
 from citesearch.indexer.bm25 import BM25Params
 from citesearch.indexer.builder import IndexSettings, build_index
+from citesearch.indexer.tfidf import TfidfParams
 from citesearch.search import SearchOptions
-from citesearch.search.expansion import RM3
+from citesearch.search.expansion import RM3, rm3_query
 from citesearch.search.query import plain_query
 from citesearch.search.searcher import Index
 
@@ -121,6 +128,21 @@ class Idx:
     def settings(self) -> IndexSettings:
         return IndexSettings(analyzer=AnalyzerConfig(stemmer=self.stemmer, stopwords=self.stopwords),
                              passage_words=self.words)
+
+
+@dataclass(frozen=True)
+class PadIdx(Idx):
+    """A stress test of document aggregation (long pages with one relevant section):
+    every document's text followed by ``pad`` documents of another collection
+    (``donor``), chosen at random (seed 13), so that its own text is one section among
+    ``pad`` + 1 and most of its passages are off topic."""
+
+    pad: int = 0
+    donor: str = "auto"  # cacm's documents, or med's for cacm
+
+    @property
+    def key(self) -> str:
+        return super().key + f"-pad{self.pad}-{self.donor}"
 
 
 P200, P100, P400, PDOC = Idx(), Idx(words=100), Idx(words=400), Idx(words=DOC_WORDS)
@@ -234,7 +256,88 @@ def configurations() -> dict[str, object]:
                                           fuse=("zsum",), aggregate="mean")
     c["s:t2-ok0.9-.4-meanp-hyb+ql1000"] = Proto(idx=t2, parts=(("bm25", "okapi", 0.9, 0.4), TFIDF, ("ql", 1000)),
                                                 aggregate="mean")
+    robust_configurations(c)
     return c
+
+
+REC = "g:t2-ok0.9-.4-meanp-none"  # the recommendation of the first round (LOO_RESULTS.md)
+OK09 = ("bm25", "okapi", 0.9, 0.4)
+
+
+def robust_configurations(c: dict[str, object]) -> None:
+    """Second round (``x:`` rows): ideas to close the recommendation's med R@100 gap
+    without the plain mean of passages. Families (the part of the name before the first
+    '/') are judged by LOO among themselves and against REC."""
+    t2, t2doc = Idx(title=2), Idx(words=DOC_WORDS, title=2)
+
+    def hyb(parts=(OK09, TFIDF), aggregate="mean", idx=t2):
+        return Proto(idx=idx, parts=parts, aggregate=aggregate)
+
+    # document score from its passages' fused scores
+    c["x:agg/max"] = hyb(aggregate="max")
+    c["x:agg/mean"] = hyb(aggregate="mean")
+    for lam in (0.25, 0.5, 1.0):
+        c[f"x:agg/max+{lam}mean"] = hyb(aggregate=("maxplus", lam, "mean"))
+    for lam in (0.1, 0.25, 0.5):
+        c[f"x:agg/max+{lam}sum"] = hyb(aggregate=("maxplus", lam, "sum"))
+    for tau in (0.05, 0.1, 0.2, 0.5):
+        c[f"x:agg/lse{tau}"] = hyb(aggregate=("lse", tau))
+    for k in (2, 3, 5):
+        c[f"x:agg/top{k}mean"] = hyb(aggregate=("topmean", k))
+    # RRF of three document rankings: BM25 passages (MaxP), TF-IDF passages (MaxP), whole documents
+    bm25p = Lib(idx=t2, method="bm25", bm25=("okapi", 0.9, 0.4))
+    tfidfp = Lib(idx=t2, method="tfidf")
+    tfidfd = Lib(idx=t2doc, method="tfidf")
+    bm25d = Lib(idx=t2doc, method="bm25", bm25=("okapi", 0.9, 0.4))
+    c["x:rrf3/bm25p+tfidfp+tfidfdoc"] = DocFuse((bm25p, tfidfp, tfidfd))
+    c["x:rrf3/bm25p+tfidfp+bm25doc"] = DocFuse((bm25p, tfidfp, bm25d))
+    c["x:rrf3/hyb-maxp+tfidfdoc"] = DocFuse((hyb(aggregate="max"), tfidfd))
+    c["x:rrf3/hyb-meanp+tfidfdoc"] = DocFuse((hyb(), tfidfd))
+    # TF-IDF weighting inside the hybrid (sublinear tf?, norm)
+    for sub, norm in ((False, "l2"), (True, "none"), (False, "none"), (True, "pivot")):
+        lab = f"{'log' if sub else 'raw'}tf-{norm}"
+        for agg in ("max", "mean"):
+            c[f"x:tfidf/{lab}-{agg}p"] = hyb(parts=(OK09, ("tfidfv", sub, norm)), aggregate=agg)
+    # RM3 on the BM25 side of the fusion only (feedback from BM25 k1 0.9's own top passages)
+    for fb in ((10, 20, 0.9), (10, 10, 0.9), (5, 10, 0.9), (10, 20, 0.95), (10, 10, 0.95), (5, 10, 0.95),
+               (10, 5, 0.9), (10, 10, 0.8)):
+        name = "{}-{}-{}".format(*fb)
+        for agg, lab in (("max", "maxp"), ("mean", "meanp"), (("topmean", 2), "top2mean")):
+            c[f"x:rm3bm25/{name}-{lab}"] = hyb(parts=(("bm25rm3", "okapi", 0.9, 0.4, *fb), TFIDF), aggregate=agg)
+    # after looking: the neighbourhood of the RM3 settings that cleared every cell (not candidates)
+    for fb in ((10, 10, 0.85), (10, 10, 0.75), (5, 10, 0.8), (20, 10, 0.8), (10, 20, 0.8), (10, 15, 0.95),
+               (20, 10, 0.95), (10, 5, 0.95), (10, 10, 0.975)):
+        name = "{}-{}-{}".format(*fb)
+        for agg, lab in (("mean", "meanp"), (("topmean", 2), "top2mean")):
+            c[f"x:post-rm3/{name}-{lab}"] = hyb(parts=(("bm25rm3", "okapi", 0.9, 0.4, *fb), TFIDF), aggregate=agg)
+    # after looking (the stress test below): max and mean interpolated, alone and with RM3
+    rm3s = (("", OK09), ("rm3-10-10-0.95-", ("bm25rm3", "okapi", 0.9, 0.4, 10, 10, 0.95)),
+            ("rm3-10-10-0.8-", ("bm25rm3", "okapi", 0.9, 0.4, 10, 10, 0.8)),
+            ("rm3-20-10-0.8-", ("bm25rm3", "okapi", 0.9, 0.4, 20, 10, 0.8)))
+    for lam in (0.1, 0.2, 0.3, 0.4, 0.5):
+        for rlab, part in rm3s:
+            c[f"x:post-interp/{rlab}max-{lam}(max-mean)"] = hyb(parts=(part, TFIDF), aggregate=("interp", lam))
+    c["x:post-interp/rm3-10-10-0.8-maxp"] = hyb(parts=(rm3s[2][1], TFIDF), aggregate="max")
+    # after looking: RM3 20/10/0.8 with MaxP (the interpolations above at λ 0.1–0.5 all clear every
+    # cell with it), and its neighbourhood
+    for fb in ((20, 10, 0.8), (15, 10, 0.8), (30, 10, 0.8), (20, 5, 0.8), (20, 20, 0.8), (20, 10, 0.7), (20, 10, 0.85),
+               (20, 10, 0.9), (20, 10, 0.95), (30, 20, 0.8)):
+        c["x:post-maxp/rm3-{}-{}-{}".format(*fb)] = hyb(parts=(("bm25rm3", "okapi", 0.9, 0.4, *fb), TFIDF),
+                                                         aggregate="max")
+    # stress test: every document padded with 8 off-topic documents of another collection
+    aggs = (("maxp", "max"), ("meanp", "mean"), ("top2mean", ("topmean", 2)), ("top3mean", ("topmean", 3)),
+            ("max-0.1(max-mean)", ("interp", 0.1)), ("max-0.2(max-mean)", ("interp", 0.2)),
+            ("max-0.3(max-mean)", ("interp", 0.3)), ("max-0.4(max-mean)", ("interp", 0.4)),
+            ("max-0.5(max-mean)", ("interp", 0.5)))
+    for lab, agg in aggs:
+        for rlab, part in rm3s:
+            c[f"x:pad/{rlab}{lab}"] = hyb(parts=(part, TFIDF), aggregate=agg, idx=PadIdx(title=2, pad=8))
+
+    # k1 and b around the recommendation, title x2
+    for k1 in (0.7, 0.8, 0.9, 1.0, 1.1):
+        for b in (0.3, 0.4, 0.5, 0.6, 0.75):
+            for agg, lab in (("max", "maxp"), ("mean", "meanp"), (("topmean", 2), "top2mean")):
+                c[f"x:k1b/{k1}-{b}-{lab}"] = hyb(parts=(("bm25", "okapi", k1, b), TFIDF), aggregate=agg)
 
 
 # The factors of the change-by-change LOO, each a list of (label, value), the first the
@@ -279,9 +382,30 @@ def load_collection(d: Path):
     return [q for q in queries if q["_id"] in qrels], qrels
 
 
-def corpus_file(coll_dir: Path, title: int, cache: Path) -> Path:
+def padded_corpus(coll_dir: Path, idx: PadIdx, cache: Path) -> Path:
+    out = cache / "corpora" / f"{coll_dir.name}-{idx.key}.jsonl"
+    if not out.exists():
+        src = corpus_file(coll_dir, idx.title, cache)
+        name = idx.donor if idx.donor != "auto" else ("med" if coll_dir.name == "cacm" else "cacm")
+        donor = [json.loads(line) for line in open(coll_dir.parent / name / "corpus.jsonl")]
+        donor = [" ".join(filter(None, [r.get("title"), r.get("text")])) for r in donor]
+        rng = np.random.default_rng(13)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(src) as f, open(out.with_suffix(".tmp"), "w") as g:
+            for line in f:
+                r = json.loads(line)
+                extra = [donor[i] for i in rng.choice(len(donor), idx.pad, replace=False)]
+                r["text"] = "\n\n".join([r.get("text") or "", *extra])
+                g.write(json.dumps(r) + "\n")
+        os.replace(out.with_suffix(".tmp"), out)
+    return out
+
+
+def corpus_file(coll_dir: Path, title, cache: Path) -> Path:
     """The corpus, or a copy whose text starts with the title repeated ``title`` − 1 more
     times (load_documents prepends the title once)."""
+    if isinstance(title, PadIdx):
+        return padded_corpus(coll_dir, title, cache)
     if title == 1:
         return coll_dir / "corpus.jsonl"
     out = cache / "corpora" / f"{coll_dir.name}-t{title}.jsonl"
@@ -307,7 +431,8 @@ def ensure_index(coll_dir: Path, idx: Idx, cache: Path) -> Path:
     if not (out / "manifest.json").exists():
         t = time.perf_counter()
         out.parent.mkdir(parents=True, exist_ok=True)
-        build_index(load_documents([corpus_file(coll_dir, idx.title, cache)]), out, idx.settings())
+        build_index(load_documents([corpus_file(coll_dir, idx if isinstance(idx, PadIdx) else idx.title, cache)]),
+                    out, idx.settings())
         print(f"  built {coll_dir.name}/{idx.key} in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     return out
 
@@ -346,13 +471,40 @@ class Arrays:
         self.source_id = [ids[i] for i in range(n_src)]
         self._idf: dict = {}
 
+    def tfidf_variant(self, sublinear: bool, norm: str) -> np.ndarray:
+        """Posting weights of TF-IDF with (1 + log tf) or raw tf, and an L2 norm per passage
+        ("l2"), none ("none"), or the L2 norm pivoted on its mean (slope 0.25, "pivot")."""
+        key = ("tfidfv", sublinear, norm)
+        if key not in self._idf:
+            w = self.tf.copy()
+            if sublinear:
+                w = 1 + np.log(w)
+            w *= np.repeat(self.tfidf_idf, self.df)
+            rows = self.passages
+            if norm != "none":
+                l2 = np.sqrt(np.bincount(rows, weights=w * w, minlength=self.n))
+                if norm == "pivot":
+                    l2 = 0.75 * l2[l2 > 0].mean() + 0.25 * l2
+                w /= l2[rows]
+            self._idf[key] = w
+        return self._idf[key]
+
     def part(self, spec: tuple, counts: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """(score of every passage, mask of the passages the part ranks)."""
         scores = np.zeros(self.n)
         mask = np.zeros(self.n, dtype=bool)
         kind = spec[0]
+        if kind == "bm25rm3":  # RM3 from this BM25's own top passages, then BM25 again
+            fb = RM3(*spec[4:7])
+            s0, m0 = self.part(("bm25", *spec[1:4]), counts)
+            top = ranked(s0, m0, fb.fb_docs)
+            counts = rm3_query(fb, counts, top, s0[top], self.index.passage_terms)
+            kind, spec = "bm25", ("bm25", *spec[1:4])
         if kind == "tfidf":
             coef = tfidfmod.query_weights(self.tfidf_params, counts, self.tfidf_idf)
+        elif kind == "tfidfv":
+            coef = tfidfmod.query_weights(TfidfParams(sublinear_tf=spec[1]), counts, self.tfidf_idf)
+            tw = self.tfidf_variant(spec[1], spec[2])
         else:
             coef = counts
         if kind == "bm25":
@@ -368,6 +520,8 @@ class Arrays:
                 w = bm25mod.weights(params, self.tf[s], self.length[rows] / self.avgdl, idf[t])
             elif kind == "tfidf":
                 w = self.tfidf_w[s]
+            elif kind == "tfidfv":
+                w = tw[s]
             elif kind == "ql":  # Zhai & Lafferty: rank-equivalent sum over matched terms
                 w = np.log1p(self.tf[s] / (spec[1] * self.p_coll[t]))
             else:
@@ -426,9 +580,36 @@ def to_docs(arr: Arrays, scores: np.ndarray, mask: np.ndarray, aggregate: str, k
         keep = np.sort(first)[:k]
         return {arr.source_id[int(s)]: float(v) for s, v in zip(src[keep], scores[order][keep])}
     unique, inverse = np.unique(src, return_inverse=True)
-    totals = np.bincount(inverse, weights=scores[order])
+    s = scores[order]
+    totals = np.bincount(inverse, weights=s)
+    count = np.bincount(inverse)
     if aggregate == "mean":
-        totals = totals / np.bincount(inverse)
+        totals = totals / count
+    elif isinstance(aggregate, tuple):
+        _, first = np.unique(src, return_index=True)  # each source's best passage
+        best = s[first]  # aligned with unique (np.unique sorts both the same way)
+        kind = aggregate[0]
+        if kind == "maxplus":  # max + λ · (mean or sum) of the other matching passages
+            lam, of = aggregate[1], aggregate[2]
+            rest = totals - best
+            if of == "mean":
+                rest = np.where(count > 1, rest / np.maximum(count - 1, 1), 0.0)
+            totals = best + lam * rest
+        elif kind == "interp":  # (1 − λ) · max + λ · mean: dilution bounded to a factor 1 − λ
+            totals = (1 - aggregate[1]) * best + aggregate[1] * totals / count
+        elif kind == "lse":  # τ · log Σ exp(s / τ), s relative to the query's best passage
+            tau = aggregate[1] * (s.max() if len(s) else 1.0)
+            totals = best + tau * np.log(np.bincount(inverse, weights=np.exp((s - best[inverse]) / tau)))
+        elif kind == "topmean":  # mean of the best k matching passages
+            by = np.argsort(inverse, kind="stable")  # by source, best first within each
+            starts = np.concatenate(([0], np.cumsum(count)[:-1]))
+            pos = np.empty(len(src), dtype=np.int64)
+            pos[by] = np.arange(len(src)) - starts[inverse[by]]
+            top = pos < aggregate[1]
+            totals = np.bincount(inverse[top], weights=s[top], minlength=len(unique))
+            totals = totals / np.bincount(inverse[top], minlength=len(unique))
+        else:
+            raise ValueError(aggregate)
     top = np.lexsort((unique, -totals))[:k]
     return {arr.source_id[int(unique[i])]: float(totals[i]) for i in top}
 
@@ -576,8 +757,17 @@ def describe(spec) -> str:
 
 def report(results, specs, criterion: str, markdown: bool, show_specs: bool) -> None:
     colls = [c for c in COLLECTIONS if all(c in r for r in results.values())]
-    names = list(results)
+    names = [n for n in results if not n.startswith("x:")]
     pr = print
+    if len(names) < len(results):  # the second round's rows: their own section, after the first round's
+        every = results
+        results = {n: results[n] for n in names}
+        if set(names) <= {"default", REC}:
+            robust_report(every, colls, criterion, specs if show_specs else None)
+            return
+        report(results, specs, criterion, markdown, show_specs)
+        robust_report(every, colls, criterion, specs if show_specs else None)
+        return
     if show_specs:
         pr("## Configurations\n")
         for n in names:
@@ -605,7 +795,7 @@ def report(results, specs, criterion: str, markdown: bool, show_specs: bool) -> 
     if len(colls) < 2:
         return
     # the sensitivity configurations (s:) were made after looking at the results: not candidates
-    pool = {n: r for n, r in results.items() if not n.startswith("s:")}
+    pool = {n: r for n, r in results.items() if not n.startswith(("s:", "x:"))}
     for crit in (criterion, "mean" if criterion == "maximin" else "maximin"):
         pr(f"\n## LOO, criterion `{crit}`: chosen on the other three, measured on the held-out one\n")
         pr("| held out | chosen | its min rel. margin on the 3 | held-out nDCG@10 | AP | R@100 | P@10 "
@@ -630,6 +820,117 @@ def report(results, specs, criterion: str, markdown: bool, show_specs: bool) -> 
     best_all = choose(pool, colls, criterion)
     pr(f"\nChosen on all four by `{criterion}`: `{best_all}` "
        f"(min rel. margin {score(results[best_all], colls, 'maximin')[0]:+.2%})")
+
+
+def pair_verdict(results, base: str, cands: list[str], colls: list[str], criterion: str) -> tuple[bool, list]:
+    """Rule ``bar`` for a change from ``base`` to one of ``cands``: in each fold the
+    setting is chosen among base and cands on the other three, and the held-out
+    collection judges it (its shortfall below the best anchor must not grow; if no
+    shortfall moves, its mean relative margin must rise in one fold and fall in none).
+    Returns (kept, [(held out, pick, Δ shortfall, Δ mean rel.)])."""
+    sub = {n: results[n] for n in [base, *cands]}
+    folds = []
+    for h in colls:
+        pick = choose(sub, [c for c in colls if c != h], criterion)
+        d = round(shortfall(results[pick], h) - shortfall(results[base], h), 9)
+        dm = round(score(results[pick], [h], "maximin")[1] - score(results[base], [h], "maximin")[1], 9)
+        folds.append((h, pick, d, dm))
+    ds, dms = [f[2] for f in folds], [f[3] for f in folds]
+    gains = ds if any(ds) else (dms if all(m >= 0 for m in dms) else [-1.0])
+    kept = all(d >= 0 for d in gains) and any(d > 0 for d in gains)
+    return kept, folds
+
+
+def robust_report(results, colls: list[str], criterion: str, specs: dict | None = None) -> None:
+    """The second-round (``x:``) rows: metrics, margins, and LOO verdicts, pairwise
+    against REC and today's default, per family, and over all of them together."""
+    pr = print
+    pads = [n for n in results if n.startswith("x:pad/")]
+    xs = [n for n in results if n.startswith("x:") and n not in pads]
+    bases = [b for b in ("default", REC) if b in results]
+    pr("\n## Round 2: the x: rows\n")
+    if specs is not None:
+        pr("### Configurations\n")
+        for n in [*xs, *pads]:
+            t2 = "Idx(words=200, stemmer='snowball', stopwords='english', title=2)"
+            pr(f"- `{n}`: `{describe(specs[n]).replace(t2, 'P200-t2')}`")
+    rows = bases + xs
+    pr("\n### Metrics (runs 100 deep; bold: at or above the best anchor)\n")
+    head = [f"{c} {m}" for c in colls for m in NAMES]
+    pr("| config | " + " | ".join(head) + " |\n" + "|---" * (len(head) + 1) + "|")
+    pr("| best anchor | " + " | ".join(f"{BEST[c][m]:.4f}" for c in colls for m in NAMES) + " |")
+    for n in rows:
+        cellsv = []
+        for c in colls:
+            for m in NAMES:
+                v = results[n][c][m]
+                mk = "**" if m in cells(c) and v >= BEST[c][m] else ""
+                cellsv.append(f"{mk}{v:.4f}{mk}")
+        pr(f"| {n} | " + " | ".join(cellsv) + " |")
+
+    def verdict(base: str, n: str) -> str:
+        if n == base:
+            return "—"
+        kept, folds = pair_verdict(results, base, [n], colls, criterion)
+        chosen = sum(f[1] == n for f in folds)
+        worst = min(folds, key=lambda f: (f[2], f[3]))
+        why = "" if kept else f" ({worst[0]} {worst[2]:+.2%} / {worst[3]:+.2%})"
+        return f"{'**yes**' if kept else 'no'} {chosen}/4{why}"
+
+    pr("\n### Margins over the best anchor, and LOO verdicts (rule `bar`)\n")
+    pr("`vs X`: the change X → row judged by rule `bar`, each fold choosing between X and the row on the "
+       "other three by maximin; n/4 = folds that chose the row; on a `no`, the worst fold "
+       "(held out, Δ shortfall / Δ mean rel. margin).\n")
+    head = [f"{c} {m}" for c in colls for m in cells(c)]
+    pr("| config | " + " | ".join(head) + " | min rel. | mean rel. | all ≥ | vs default | vs rec |")
+    pr("|---" * (len(head) + 6) + "|")
+    for n in rows:
+        mg = margins(results[n], colls)
+        diffs = [results[n][c][m] - BEST[c][m] for c in colls for m in cells(c)]
+        lo, mean = min(mg.values()), float(np.mean(list(mg.values())))
+        pr(f"| {n} | " + " | ".join(f"{d:+.4f}" for d in diffs) + f" | {lo:+.2%} | {mean:+.2%} | "
+           f"{'yes' if lo >= 0 else 'no'} | {verdict('default', n)} | {verdict(REC, n) if REC in results else '—'} |")
+
+    fams = {}
+    for n in xs:
+        fams.setdefault(n.split("/")[0], []).append(n)
+    groups = [(f"family {f}", REC, ns) for f, ns in fams.items()]
+    # RM3 with the aggregate held fixed (round 1 chose mean; max is the undilutable one)
+    for agg, base in (("meanp", REC), ("top2mean", REC), ("maxp", "x:agg/max")):
+        ns = [n for n in xs if n.startswith("x:rm3bm25/") and n.endswith("-" + agg)]
+        if ns and base in results:
+            groups.append((f"x:rm3bm25 *-{agg} only", base, ns))
+    groups.append(("all x: rows made before looking", REC, [n for n in xs if not n.startswith("x:post")]))
+    pr("\n### LOO within each family (and over every x: row made before looking), the base included as a "
+       "candidate (REC unless named)\n")
+    pr("| candidates | held out | chosen on the other 3 | its min rel. on the 3 | held-out nDCG@10 | AP | R@100 "
+       "| held-out margins vs best anchor | all ≥ | rule `bar` vs the base |")
+    pr("|---|---|---|---|---|---|---|---|---|---|")
+    for label, base, ns in groups:
+        cands = [m for m in ns if m != base]
+        kept, folds = pair_verdict(results, base, cands, colls, criterion) if base in results else (False, [])
+        for h, pick, d, dm in folds:
+            rest = [c for c in colls if c != h]
+            r = results[pick][h]
+            mg = {m: r[m] - BEST[h][m] for m in cells(h)}
+            pr(f"| {label} | {h} | `{pick}` | {score(results[pick], rest, 'maximin')[0]:+.2%} | "
+               + " | ".join(f"{r[m]:.4f}" for m in CHOSEN_ON) + " | "
+               + ", ".join(f"{m} {v:+.4f}" for m, v in mg.items())
+               + f" | {'yes' if all(v >= 0 for v in mg.values()) else 'no'} | Δ shortfall {d:+.2%}, Δ mean {dm:+.2%} |")
+        pr(f"| {label} | — | **{'kept' if kept else 'not kept'}** vs `{base}` (chosen on all four: "
+           f"`{choose({m: results[m] for m in [base, *cands]}, colls, criterion)}`) | | | | | | | |")
+    if pads:
+        pr("\n### Stress test: each document followed by 8 random off-topic documents (another collection's)\n")
+        pr("Same queries and judgments; no anchor ran on these corpora, so the comparison is between rows "
+           "(Δ: vs `x:pad/maxp`, the aggregate that cannot be diluted).\n")
+        head = [f"{c} {m}" for c in colls for m in CHOSEN_ON]
+        pr("| config | " + " | ".join(head) + " | mean Δ vs maxp |\n" + "|---" * (len(head) + 2) + "|")
+        ref = results.get("x:pad/maxp")
+        keys = [(c, m) for c in colls for m in CHOSEN_ON]
+        for n in pads:
+            vals = [results[n][c][m] for c, m in keys]
+            md = "—" if ref is None else f"{np.mean([v - ref[c][m] for v, (c, m) in zip(vals, keys)]):+.4f}"
+            pr(f"| {n} | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {md} |")
 
 
 def shortfall(res, coll: str) -> float:
@@ -731,6 +1032,7 @@ def main() -> None:
     ap.add_argument("--collections", default=",".join(f"/work/shared/collections/{c}" for c in COLLECTIONS))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/citesearch_loo"))
     ap.add_argument("--only", default="", help="comma-separated configuration names (default: all)")
+    ap.add_argument("--round2", action="store_true", help="only today's default, REC and the x: rows")
     ap.add_argument("--skip", default="", help="comma-separated name prefixes to leave out of the report")
     ap.add_argument("--criterion", choices=["maximin", "mean"], default="maximin")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -745,6 +1047,8 @@ def main() -> None:
         ns["extra"](specs)
     if args.only:
         specs = {n: specs[n] for n in args.only.split(",")}
+    if args.round2:
+        specs = {n: s for n, s in specs.items() if n in ("default", REC) or n.startswith("x:")}
     skip = tuple(filter(None, args.skip.split(",")))
     specs = {n: s for n, s in specs.items() if not (skip and n.startswith(skip))}
     coll_dirs = [Path(p) for p in args.collections.split(",")]
