@@ -152,6 +152,13 @@ def cli() -> None:
     default=None,
     help=f"Sentences repeated between passages.  [default: {DEFAULT_OVERLAP}]",
 )
+@click.option(
+    "--title-weight",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="How many times a document's title terms count (added to its first passage's; the text is unchanged).",
+)
 @click.option("--stemmer", type=click.Choice(STEMMERS), default=None, help=f"[default: {AnalyzerConfig.stemmer}]")
 @click.option(
     "--stopwords", type=click.Choice(STOPWORD_LISTS), default=None, help=f"[default: {AnalyzerConfig.stopwords}]"
@@ -172,7 +179,8 @@ def cli() -> None:
 )
 @friendly_errors
 def index(
-    paths, index_dir, include, exclude, passage_words, overlap, stemmer, stopwords, variant, k1, b, method, strict
+    paths, index_dir, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
+    method, strict,
 ) -> None:
     """Index files and directories of documents into an index directory.
 
@@ -206,6 +214,7 @@ def index(
         ),
         passage_words=passage_words or settings.passage_words,
         passage_overlap=settings.passage_overlap if overlap is None else overlap,
+        title_weight=title_weight,
     )
     target = _index_path(index_dir)
     report = LoadReport(strict=strict)
@@ -453,7 +462,7 @@ def info(index_dir, as_json, verify) -> None:
         )
         click.echo(
             f"Passages   about {m.passage_words} words, overlap {m.passage_overlap} sentence(s), "
-            f"average {m.avg_passage_length:.1f} terms"
+            f"title terms counted {m.title_weight}×, average {m.avg_passage_length:.1f} terms"
         )
         delta = f" delta={bm.effective_delta}" if bm.effective_delta else ""
         click.echo(f"BM25       {bm.variant} k1={bm.k1} b={bm.b}{delta}")

@@ -75,6 +75,7 @@ class IndexSettings:
     bm25: bm25.BM25Params = field(default_factory=bm25.BM25Params)
     tfidf: tfidf.TfidfParams = field(default_factory=tfidf.TfidfParams)
     impact_prefix: int = PREFIX  # heaviest postings kept per long list, for pruning
+    title_weight: int = 1  # a document's title terms count this many times (see _Analysis)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class _AnalysisSettings:
     words: int  # passage size
     overlap: int
     compiled: bool  # number forms with the compiled code
+    title_weight: int = 1
 
 
 @dataclass
@@ -144,6 +146,12 @@ class _Analysis:
 
     Each worker numbers the forms it meets, so that the parent only extends one id map
     per worker with the forms new to it (:class:`_TermIds`).
+
+    With a title weight w > 1, a document's title counts w times: its tokens (stop words
+    left out, as in the text) are added w − 1 more times to its first passage's tokens,
+    so that tf and passage length grow, for BM25 and TF-IDF alike, while the stored text,
+    the passages' offsets and the snippets stay as they are. A document whose title is
+    its whole text (a one-line document) gets nothing added.
     """
 
     def __init__(self, settings: _AnalysisSettings):
@@ -151,6 +159,7 @@ class _Analysis:
         self.stopwords = frozenset(stopword_list(settings.analyzer.stopwords))
         self.words = settings.words
         self.overlap = settings.overlap
+        self.title_weight = settings.title_weight
         if settings.compiled:
             from .compiled import CompiledFormIds
 
@@ -159,14 +168,15 @@ class _Analysis:
             self.numbering = FormIds(tokenizer)
         self.stop = np.zeros(0, dtype=bool)  # by form id
 
-    def analyze(self, batch: list[str] | JsonlLines) -> _Analyzed:
-        """The analysis of texts, or of JSONL lines with their documents' rows and what
-        parsing them ran into."""
+    def analyze(self, batch: list[str] | JsonlLines, titles: list[str] | None = None) -> _Analyzed:
+        """The analysis of texts (whose ``titles`` are needed with a title weight), or of
+        JSONL lines with their documents' rows and what parsing them ran into."""
         sources = report = None
         if isinstance(batch, JsonlLines):
             report = LoadReport()
             records = batch.records(report)
             texts = [text for _, _, text, _ in records]
+            titles = [title for _, title, _, _ in records]
             path = batch.file.display
             sources = [source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
         else:
@@ -181,14 +191,21 @@ class _Analysis:
             for start, end in doc_spans:
                 bounds.extend((start, end))
                 passages.append(text[start:end])
+        weighted = self.title_weight > 1 and titles is not None
+        if weighted:
+            assert titles is not None
+            passages += ["" if title == text else title for title, text in zip(titles, texts)]
         ids, lengths = self.numbering.number(passages)
+        passage_counts = np.frombuffer(counts, dtype=np.int32)
+        if weighted:
+            ids, lengths = self._titles_weighed(ids, lengths, passage_counts)
         new = self.numbering.forms_since(known)
         self.stop = np.concatenate([self.stop, np.array([f in self.stopwords for f in new], dtype=bool)])
         keep = ~self.stop[ids]
         passage_of = np.repeat(np.arange(len(lengths)), lengths)
         return _Analyzed(
             os.getpid(),
-            np.frombuffer(counts, dtype=np.int32),
+            passage_counts,
             np.frombuffer(bounds, dtype=np.int64).reshape(-1, 2),
             new,
             ids[keep],
@@ -196,6 +213,32 @@ class _Analysis:
             sources,
             report,
         )
+
+
+    def _titles_weighed(
+        self, ids: np.ndarray, lengths: np.ndarray, passage_counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The form ids and lengths of the passages, from those of the passages followed
+        by the documents' titles, each document's title put ``title_weight`` − 1 times
+        after its first passage's tokens."""
+        n_passages = len(lengths) - len(passage_counts)
+        starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        # The token segments, in order: each passage's own, then, after a document's first
+        # passage, its title's (w − 1) times (a document without passages has no title added).
+        firsts = (np.cumsum(passage_counts) - passage_counts)[passage_counts > 0]
+        docs = np.flatnonzero(passage_counts > 0)
+        extra = self.title_weight - 1
+        seg_passage = np.concatenate([np.arange(n_passages), np.repeat(firsts, extra)])
+        seg_source = np.concatenate([np.arange(n_passages), np.repeat(n_passages + docs, extra)])
+        # Stable sort by passage: a passage's own tokens first, then its title copies.
+        order = np.argsort(seg_passage, kind="stable")
+        seg_passage, seg_source = seg_passage[order], seg_source[order]
+        seg_lengths = lengths[seg_source].astype(np.int64)
+        seg_out = np.cumsum(seg_lengths) - seg_lengths
+        gather = np.arange(int(seg_lengths.sum()), dtype=np.int64)
+        gather += np.repeat(starts[seg_source] - seg_out, seg_lengths)
+        new_lengths = np.bincount(seg_passage, weights=seg_lengths, minlength=n_passages).astype(np.int32)
+        return ids[gather], new_lengths
 
 
 # -- 3. admit documents, store their rows ------------------------------------------------
@@ -417,6 +460,7 @@ def _manifest(
         created_by=f"citesearch {__version__}",
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(seconds, 3),
+        title_weight=settings.title_weight,
     )
 
 
@@ -457,9 +501,13 @@ def _read_ahead(batches: Iterator[Batch], chars: int) -> tuple[list[Batch], bool
     return ahead, False
 
 
-def _work(batch: Batch) -> list[str] | JsonlLines:
-    """What a worker gets of a batch: JSONL lines as they are, documents' texts."""
-    return batch if isinstance(batch, JsonlLines) else [d.text for d in batch]
+def _work(batch: Batch, title_weight: int = 1) -> tuple:
+    """What a worker gets of a batch, as :meth:`_Analysis.analyze`'s arguments: JSONL lines
+    as they are, documents' texts (and, with a title weight, their titles)."""
+    if isinstance(batch, JsonlLines):
+        return (batch,)
+    texts = [d.text for d in batch]
+    return (texts, [d.title for d in batch]) if title_weight > 1 else (texts,)
 
 
 _worker: _Analysis | None = None  # a worker process's state, made by _start_worker
@@ -470,10 +518,10 @@ def _start_worker(settings: _AnalysisSettings) -> None:
     _worker = _Analysis(settings)
 
 
-def _analyze_in_worker(batch: list[str] | JsonlLines) -> _Analyzed:
+def _analyze_in_worker(*work: list[str] | JsonlLines) -> _Analyzed:
     if _worker is None:
         raise RuntimeError("analysis worker not initialized")
-    return _worker.analyze(batch)
+    return _worker.analyze(*work)
 
 
 def _analyzed(batches: Iterator[Batch], settings: IndexSettings, workers: int) -> Iterator[tuple[Batch, _Analyzed]]:
@@ -483,12 +531,14 @@ def _analyzed(batches: Iterator[Batch], settings: IndexSettings, workers: int) -
     ahead, large = _read_ahead(batches, COMPILED_FROM)
     default_pattern = settings.analyzer.token_pattern == DEFAULT_TOKEN_PATTERN
     compiled = large and default_pattern and _compiled_numbering()
-    analysis = _AnalysisSettings(settings.analyzer, settings.passage_words, settings.passage_overlap, compiled)
+    analysis = _AnalysisSettings(
+        settings.analyzer, settings.passage_words, settings.passage_overlap, compiled, settings.title_weight
+    )
     batches = chain(ahead, batches)
     if workers <= 1:
         here = _Analysis(analysis)
         for batch in batches:
-            yield batch, here.analyze(_work(batch))
+            yield batch, here.analyze(*_work(batch, settings.title_weight))
         return
     # Batches are read and submitted from this thread (so that an error in the input
     # surfaces here), with a few in flight per worker to keep them busy.
@@ -499,7 +549,7 @@ def _analyzed(batches: Iterator[Batch], settings: IndexSettings, workers: int) -
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker, initargs=(analysis,)) as pool:
         in_flight: deque[tuple[Batch, Future]] = deque()
         for batch in batches:
-            in_flight.append((batch, pool.submit(_analyze_in_worker, _work(batch))))
+            in_flight.append((batch, pool.submit(_analyze_in_worker, *_work(batch, settings.title_weight))))
             if len(in_flight) > 2 * workers:
                 done, result = in_flight.popleft()
                 yield done, result.result()
@@ -538,6 +588,8 @@ def build_index(
     the store.
     """
     settings = settings or IndexSettings()
+    if settings.title_weight < 1:
+        raise ValueError(f"title_weight must be 1 or more, not {settings.title_weight}")
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
     mapper = TermMapper(settings.analyzer)

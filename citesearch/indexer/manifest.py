@@ -138,6 +138,9 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     tuned: TunedSettings | None = None
     """Search settings saved by ``citesearch tune --save``; None: the index's own."""
+    title_weight: int = 1
+    """How many times a document's title terms count (in its first passage); written
+    under ``"passages"`` only when not 1, and 1 in a manifest without it."""
 
     def with_files(self, files: dict[str, FileEntry]) -> Manifest:
         return replace(self, files=files, format_version=FORMAT_VERSION)
@@ -150,7 +153,11 @@ class Manifest:
             "created_by": self.created_by,
             "created": self.created,
             "analyzer": {**self.analyzer.to_dict(), "stopword_list": sorted(self.stopwords)},
-            "passages": {"words": self.passage_words, "overlap": self.passage_overlap},
+            "passages": {
+                "words": self.passage_words,
+                "overlap": self.passage_overlap,
+                **({"title_weight": self.title_weight} if self.title_weight != 1 else {}),
+            },
             "bm25": {**self.bm25.to_dict(), "avg_passage_length": self.avg_passage_length},
             "tfidf": self.tfidf.to_dict(),
             "search": {
@@ -197,6 +204,7 @@ class Manifest:
             files={name: FileEntry(int(f["bytes"]), str(f["sha256"])) for name, f in data.get("files", {}).items()},
             format_version=int(data["format_version"]),
             tuned=TunedSettings.from_dict(search["tuned"]) if search.get("tuned") is not None else None,
+            title_weight=int(data["passages"].get("title_weight", 1)),
         )
 
 
