@@ -29,7 +29,7 @@ from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
 from .search.formats import member_id
 from .search.fusion import FUSERS
-from .search.options import AGGREGATES, DEFAULT_AGGREGATE, DEFAULT_FUSION, UNSET, SearchOptions
+from .search.options import AGGREGATES, DEFAULT_AGGREGATE, DEFAULT_FUSION, EXPAND_RUNS, UNSET, SearchOptions
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
 
 VARIANTS = tuple(BM25_VARIANTS)
@@ -118,6 +118,13 @@ expand_option = click.option(
     type=click.Choice(["none", "rm3"]),
     default=None,
     help="RM3 pseudo-relevance feedback (the index's tuned parameters, else defaults).  [default: the index's, none]",
+)
+expand_runs_option = click.option(
+    "--expand-runs",
+    type=click.Choice(EXPAND_RUNS),
+    default=None,
+    help="Which runs rank the RM3-expanded query: all, or bm25 (TF-IDF keeps the original query). "
+    "Only matters for --method hybrid with --expand rm3.  [default: the index's, all]",
 )
 
 
@@ -300,11 +307,14 @@ class QueryCommand(click.Command):
 @click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1 for this query.")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b for this query.")
 @expand_option
+@expand_runs_option
 @click.option(
     "--color/--no-color", default=None, help="Bold matches.  [default: on a terminal, unless NO_COLOR is set]"
 )
 @friendly_errors
-def search(query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, expand, color) -> None:
+def search(
+    query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, expand, expand_runs, color
+) -> None:
     """Search the index and print ranked passages with citations.
 
     The query's words may be quoted as one argument or not. Exits with status 1 when
@@ -336,7 +346,8 @@ def search(query, index_dir, k, method, fusion, per_source, fmt, explain, varian
             params = BM25Params(variant or base.variant, base.k1 if k1 is None else k1, base.b if b is None else b)
         feedback = {None: UNSET, "none": None, "rm3": _rm3(idx.options().expand, None, None, None)}[expand]
         options = SearchOptions(
-            method=method, fusion=fusion, bm25=params, expand=feedback, per_source=per_source, explain=explain
+            method=method, fusion=fusion, bm25=params, expand=feedback, per_source=per_source, explain=explain,
+            expand_runs=expand_runs,
         )
         found = idx.search(" ".join(query), k=k, options=options)
     for word in found.unmatched:
@@ -494,6 +505,7 @@ def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
             expand_option,
+            expand_runs_option,
             click.option(
                 "--fb-docs",
                 type=click.IntRange(1),
@@ -598,7 +610,9 @@ def _batch_options(
     manifest = read_manifest(index_path)
     rm3 = _rm3(SearchOptions().resolve(manifest).expand, r["fb_docs"], r["fb_terms"], r["fb_weight"])
     expand = {"rm3": rm3, "none": None, None: UNSET}[r["expand"]]
-    search = SearchOptions(method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand)
+    search = SearchOptions(
+        method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand, expand_runs=r["expand_runs"]
+    )
     opts = BatchOptions(
         search, k=k or (1000 if fmt == "trec" else 10), level=r["level"], fmt=fmt, run_name=run_name, syntax=r["syntax"]
     )

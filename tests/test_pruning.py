@@ -210,3 +210,26 @@ def test_the_compiled_bound_is_the_sampled_one(built, kind):
         acc, _ = scorer._buffers()
         assert not acc.any()  # left zeroed
     assert positive > 150  # not only the trivial 0 (deep k outruns a short sample)
+
+
+def test_rm3_on_the_bm25_run_only_equals_unpruned(index):
+    """expand_runs="bm25": the two runs rank different weights (BM25 the expanded query,
+    TF-IDF the original), pruned (a weights dict per run) exactly as scored in full."""
+    from citesearch.search.expansion import RM3
+    from citesearch.search.options import SearchOptions
+
+    opts = SearchOptions(method="hybrid", expand=RM3(5, 10, 0.5), expand_runs="bm25")
+    changed = 0
+    for text in queries(20):
+        full = index.rank(f"source:* {text}", opts)  # a filter: nothing is pruned
+        pruned = index.rank(text, opts, depth=10)
+        original, _ = index.query_weights(plain_query(text))
+        for ranking in (full, pruned):
+            assert ranking.run_weights == {"bm25": ranking.weights, "tfidf": original}
+        assert pruned.complete and len(pruned) == len(full)
+        for a, b in zip(full.top(), pruned.top()):
+            assert a.tolist() == b.tolist(), text
+        both = index.rank(text, opts.with_(expand_runs="all"), depth=10)
+        changed += both.top(10)[0].tolist() != pruned.top(10)[0].tolist()
+        assert both.run_weights == {"bm25": both.weights, "tfidf": both.weights}
+    assert changed  # the option does something

@@ -1,7 +1,8 @@
 """Tuning the query-time settings on one's own judged queries, with an honest estimate.
 
 :func:`tune` searches the settings an index can be searched with — method, BM25 variant,
-k1 and b, fusion and its parameter, RM3 feedback, document aggregate — in stages, one
+k1 and b, fusion and its parameter, RM3 feedback (for hybrid, on both runs or on BM25's
+only), document aggregate — in stages, one
 group at a time from the best so far (:data:`STAGES`; coordinate ascent, not the full
 product), keeping the current settings on ties. Each configuration is run once over all
 the judged queries (1000 documents deep, as ``evaluate --index`` does) and its
@@ -54,6 +55,9 @@ BS = (0.2, 0.4, 0.6, 0.75, 0.9)
 RRF_KS = (5, 10, 20, 40, 60, 100)
 LINEAR_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 FEEDBACK = tuple(RM3(d, t, w) for d in (5, 10, 20) for t in (10, 20) for w in (0.5, 0.7, 0.9))
+BM25_RUN_FEEDBACK = tuple(RM3(d, 10, w) for d in (10, 20) for w in (0.7, 0.8, 0.9))
+"""Hybrid's RM3 on the BM25 run only: a smaller grid (each RM3 configuration costs most of
+a tune's time) around issue 13's 20 passages, 10 terms, weight 0.8."""
 
 
 def _method(current: SearchOptions) -> list[SearchOptions]:
@@ -75,7 +79,10 @@ def _fusion(current: SearchOptions) -> list[SearchOptions]:
 
 
 def _feedback(current: SearchOptions) -> list[SearchOptions]:
-    return [current.with_(expand=None)] + [current.with_(expand=e) for e in FEEDBACK]
+    out = [current.with_(expand=None)] + [current.with_(expand=e, expand_runs="all") for e in FEEDBACK]
+    if current.method == "hybrid":  # also RM3 on the BM25 run only (TF-IDF ranks the original query)
+        out += [current.with_(expand=e, expand_runs="bm25") for e in BM25_RUN_FEEDBACK]
+    return out
 
 
 def _aggregate(current: SearchOptions) -> list[SearchOptions]:

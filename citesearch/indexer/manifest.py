@@ -73,6 +73,8 @@ class TunedSettings:
     queries: int = 0
     folds: int = 0
     created: str = ""
+    expand_runs: str = "all"
+    """Which runs rank the expanded query: ``all`` or ``bm25`` (``SearchOptions.expand_runs``)."""
 
     def to_dict(self) -> dict[str, Any]:
         expand = None
@@ -86,6 +88,7 @@ class TunedSettings:
             "bm25": self.bm25.to_dict(),
             "expand": expand,
             "aggregate": self.aggregate,
+            "expand_runs": self.expand_runs,
             "chosen_by": {
                 "metric": self.metric, "cross_validated": self.score, "queries": self.queries, "folds": self.folds,
                 "created": self.created,
@@ -109,6 +112,7 @@ class TunedSettings:
                 int(expand["fb_docs"]), int(expand["fb_terms"]), float(expand["weight"])
             ),
             aggregate=str(data["aggregate"]),
+            expand_runs=str(data.get("expand_runs", "all")),  # not in manifests before it was added
             metric=str(chosen.get("metric", "")),
             score=None if score is None else float(score),
             queries=int(chosen.get("queries", 0)),

@@ -26,13 +26,15 @@ class Explainer:
         self.ranker = ranker
 
     def explain(self, weights: dict[int, float], rows: list[int], scores: list[float], candidates: np.ndarray,
-                options: SearchOptions) -> list[Explanation]:
+                options: SearchOptions, runs: dict[str, dict[int, float]] | None = None) -> list[Explanation]:
         """An explanation of each of ``rows`` (their final ``scores``), ranked among the
         ``candidates`` (the query's matching rows, filtered) for ``weights`` (the final
-        query, expanded if it was) with resolved ``options``."""
+        query, expanded if it was) with resolved ``options``; ``runs``: the weights each
+        method ranked, where they differ (``Ranking.run_weights``), else ``weights``."""
         kinds = ("bm25", "tfidf") if options.method == "hybrid" else (options.method,)
-        names = self.reader.term_strings(list(weights))
-        columns = {kind: self._scores(kind, weights, candidates, options) for kind in kinds}
+        ranked = {kind: (runs or {}).get(kind, weights) for kind in kinds}
+        names = self.reader.term_strings(sorted({t for w in ranked.values() for t in w}))
+        columns = {kind: self._scores(kind, ranked[kind], candidates, options) for kind in kinds}
         out = []
         for row, score in zip(rows, scores):
             parts = tuple(
@@ -40,7 +42,7 @@ class Explainer:
                     kind,
                     float(column[np.searchsorted(candidates, row)]),
                     _rank_of(row, candidates, column),
-                    self._terms(kind, weights, names, row, options),
+                    self._terms(kind, ranked[kind], names, row, options),
                     self._formula(kind, options),
                 )
                 for kind, column in columns.items()

@@ -22,6 +22,10 @@ from .fusion import FUSERS, LINEAR_WEIGHT, RRF_K
 DEFAULT_FUSION = "rrf"
 AGGREGATES = ("max", "sum", "mean")
 DEFAULT_AGGREGATE = "max"
+EXPAND_RUNS = ("all", "bm25")
+"""Which runs rank the query expanded by RM3: ``all``, or only ``bm25`` (hybrid's TF-IDF
+run then ranks the original query)."""
+DEFAULT_EXPAND_RUNS = "all"
 
 
 class Unset(enum.Enum):
@@ -58,11 +62,15 @@ class SearchOptions:
     """Reciprocal rank fusion's k; None: the index's, else ``fusion.RRF_K``."""
     linear_weight: float | None = None
     """Linear fusion's weight of BM25; None: the index's, else ``fusion.LINEAR_WEIGHT``."""
+    expand_runs: str | None = None
+    """Which runs rank the expanded query (see ``EXPAND_RUNS``; only hybrid has two):
+    None: the index's, else all."""
 
     def __post_init__(self) -> None:
         _check("method", self.method, METHODS, none_ok=True)
         _check("fusion", self.fusion, tuple(FUSERS), none_ok=True)
         _check("aggregate", self.aggregate, AGGREGATES, none_ok=True)
+        _check("expand_runs", self.expand_runs, EXPAND_RUNS, none_ok=True)
         if self.per_source is not None and self.per_source < 1:
             raise OptionError("per_source must be at least 1")
         if self.rrf_k is not None and not self.rrf_k >= 0:
@@ -91,9 +99,15 @@ class SearchOptions:
             base = SearchOptions(
                 method=manifest.method, fusion=DEFAULT_FUSION, bm25=manifest.bm25, expand=None,
                 aggregate=DEFAULT_AGGREGATE, rrf_k=RRF_K, linear_weight=LINEAR_WEIGHT,
+                expand_runs=DEFAULT_EXPAND_RUNS,
             )
         unset = {name: getattr(base, name) for name in _RANKING if _unset(name, getattr(self, name))}
         return replace(self, **unset) if unset else self
+
+    def expanded(self, kind: str) -> bool:
+        """Whether the ``bm25`` or ``tfidf`` run ranks the query expanded by RM3 (when
+        ``expand`` is set)."""
+        return self.expand_runs in (None, "all") or self.expand_runs == kind
 
     def with_(self, **changes: object) -> SearchOptions:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -109,6 +123,8 @@ class SearchOptions:
         if b is not None and (self.method != "tfidf" or isinstance(e, RM3)):  # tfidf alone uses no BM25
             parts.append(f"BM25 {b.variant} k1={b.k1:g} b={b.b:g}")
         rm3 = f"RM3 {e.fb_docs} docs, {e.fb_terms} terms, weight {e.weight:g}" if isinstance(e, RM3) else "no RM3"
+        if isinstance(e, RM3) and self.expand_runs == "bm25":
+            rm3 += " (BM25 run only)"
         parts.append(rm3)
         parts.append(f"aggregate {self.aggregate}")
         return ", ".join(parts)
@@ -128,6 +144,7 @@ class SearchOptions:
         if self.expand is not UNSET:
             e = self.expand
             out["expand"] = None if e is None else {"fb_docs": e.fb_docs, "fb_terms": e.fb_terms, "weight": e.weight}
+        out["expand_runs"] = self.expand_runs
         out.update(per_source=self.per_source, aggregate=self.aggregate, explain=self.explain)
         return out
 
@@ -165,6 +182,7 @@ class SearchOptions:
             aggregate=tuned.aggregate,
             rrf_k=tuned.rrf_k,
             linear_weight=tuned.linear_weight,
+            expand_runs=tuned.expand_runs,
         )
 
     def tuned(self, **chosen_by: Any) -> TunedSettings:
@@ -181,11 +199,12 @@ class SearchOptions:
             bm25=self.bm25,
             expand=None if not isinstance(e, RM3) else (e.fb_docs, e.fb_terms, e.weight),
             aggregate=self.aggregate,
+            expand_runs=self.expand_runs or DEFAULT_EXPAND_RUNS,
             **chosen_by,
         )
 
 
-_RANKING = ("method", "fusion", "bm25", "expand", "aggregate", "rrf_k", "linear_weight")
+_RANKING = ("method", "fusion", "bm25", "expand", "aggregate", "rrf_k", "linear_weight", "expand_runs")
 """The fields an index can set (the rest are each search's own)."""
 
 

@@ -38,6 +38,9 @@ class Ranking:
         self.complete = complete
         self.weights = weights
         """The query's term weights it was ranked for (after expansion, if any)."""
+        self.run_weights: dict[str, dict[int, float]] | None = None
+        """The weights each method's run ranked (``bm25``, ``tfidf``): ``weights``, or for a
+        run RM3 does not expand (``SearchOptions.expand_runs``), the original query's."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -61,23 +64,29 @@ class Ranker:
 
         ``options`` must be resolved (:meth:`SearchOptions.resolve`). With ``expand``,
         the query is first run with BM25 and expanded by RM3 from its top passages; the
-        expanded query is then ranked by ``method``.
+        expanded query is then ranked by ``method`` (with ``expand_runs="bm25"``, hybrid's
+        TF-IDF run ranks the original query).
         """
         if not weights:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0))
         prunable = self.prunable(query, options)
-        if options.expand is not None:
+        kinds = _KINDS if options.method == "hybrid" else (options.method,)
+        runs = {kind: weights for kind in kinds}
+        if options.expand is not None and any(options.expanded(kind) for kind in kinds):
             fb = options.expand.fb_docs
             if prunable:
                 top, scores = self.scorer.top("bm25", weights, fb)
             else:
                 rows = self.filters.apply(query, self.scorer.candidates(weights))
                 top, scores = Ranking(rows, self.scorer.bm25(weights, rows, options.bm25)).top(fb)
-            weights = rm3_query(options.expand, weights, top, scores, self.passage_terms)
-        ranking = self._pruned(weights, options, depth) if prunable else None
+            expanded = rm3_query(options.expand, weights, top, scores, self.passage_terms)
+            runs = {kind: expanded if options.expanded(kind) else weights for kind in kinds}
+            weights = expanded
+        ranking = self._pruned(runs, options, depth) if prunable else None
         if ranking is None:
-            ranking = self.score(weights, options, self.filters.apply(query, self.scorer.candidates(weights)))
+            ranking = self.score(runs, options, self.filters.apply(query, self.scorer.candidates(weights)))
         ranking.weights = weights
+        ranking.run_weights = runs
         return ranking
 
     def prunable(self, query: ParsedQuery, options: SearchOptions) -> bool:
@@ -86,19 +95,22 @@ class Ranker:
         no_filters = not (query.sources or query.titles or query.excluded or query.phrases)
         return no_filters and options.bm25 == self.scorer.index_bm25
 
-    def score(self, weights: dict[int, float], options: SearchOptions, rows: np.ndarray) -> Ranking:
-        """Every one of ``rows`` scored by the method (those with a fused score, for hybrid)."""
+    def score(self, runs: dict[str, dict[int, float]], options: SearchOptions, rows: np.ndarray) -> Ranking:
+        """Every one of ``rows`` scored by the method (those with a fused score, for hybrid);
+        ``runs``: the weights each method's run ranks (``bm25``, ``tfidf``; see :meth:`rank`)."""
         if options.method == "bm25":
-            return Ranking(rows, self.scorer.bm25(weights, rows, options.bm25))
+            return Ranking(rows, self.scorer.bm25(runs["bm25"], rows, options.bm25))
         if options.method == "tfidf":
-            return Ranking(rows, self.scorer.tfidf(weights, rows))
-        runs = [self.scorer.bm25(weights, rows, options.bm25), self.scorer.tfidf(weights, rows)]
-        fused = FUSERS[options.fusion](runs, rows, options.fusion_parameter)
+            return Ranking(rows, self.scorer.tfidf(runs["tfidf"], rows))
+        scored = [self.scorer.bm25(runs["bm25"], rows, options.bm25), self.scorer.tfidf(runs["tfidf"], rows)]
+        fused = FUSERS[options.fusion](scored, rows, options.fusion_parameter)
         keep = fused > 0
         return Ranking(rows[keep], fused[keep])
 
-    def _pruned(self, weights: dict[int, float], options: SearchOptions, depth: int | None) -> Ranking | None:
+    def _pruned(self, weights: dict[str, dict[int, float]], options: SearchOptions, depth: int | None
+                ) -> Ranking | None:
         """The ranking from :meth:`Scorer.top`, when it can give it: None otherwise.
+        ``weights``: each run's (``bm25``, ``tfidf``).
 
         Reciprocal rank fusion only looks ``RRF_DEPTH`` deep into each method's ranking,
         so the fused ranking built from the two exact tops is the complete one.
@@ -107,22 +119,25 @@ class Ranker:
         if method == "hybrid" and options.fusion == "rrf":
             # Each top is already in rank order (positive scores, ties by row): what
             # rrf() would sort its scores into, so the ranks are read off it.
-            runs = [self.scorer.top(kind, weights, RRF_DEPTH)[0] for kind in ("bm25", "tfidf")]
+            runs = [self.scorer.top(kind, weights[kind], RRF_DEPTH)[0] for kind in _KINDS]
             both = np.sort(np.concatenate(runs))  # np.union1d, without its hash table: 0.10 -> 0.04 ms
             rows = both[np.concatenate(([True], both[1:] != both[:-1]))]
             orders = [np.searchsorted(rows, ranked) for ranked in runs]
             return Ranking(rows, rrf_ranked(orders, len(rows), options.fusion_parameter))
         if method in ("bm25", "tfidf") and depth is not None:
-            rows, scores = self.scorer.top(method, weights, depth)
+            rows, scores = self.scorer.top(method, weights[method], depth)
             if len(rows) < depth:
                 # Passages whose every query term weighs 0 score 0 (BM25 Okapi's idf is 0
                 # for a term in exactly half the passages). The top holds positive scores
                 # only; these match too, and rank last, by row, as when every candidate is
                 # scored. The top is short only when few passages score above 0.
-                zero = np.setdiff1d(self.scorer.candidates(weights), rows)[: depth - len(rows)]
+                zero = np.setdiff1d(self.scorer.candidates(weights[method]), rows)[: depth - len(rows)]
                 rows, scores = np.concatenate([rows, zero]), np.concatenate([scores, np.zeros(len(zero))])
             return Ranking(rows, scores, complete=len(rows) < depth)
         return None
+
+
+_KINDS = ("bm25", "tfidf")
 
 
 def top_capped(

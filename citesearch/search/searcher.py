@@ -181,7 +181,8 @@ class Index:
         passages = [_refs(records[int(r)]) for r in rows]
         numbers, cited = number_sources(source for _, source in passages)
         final = last[0].weights if last and last[0].weights else weights
-        explanations = self._explain(parsed, final, rows, scores, opts) if opts.explain else [None] * len(rows)
+        runs = last[0].run_weights if last else None
+        explanations = self._explain(parsed, final, rows, scores, opts, runs) if opts.explain else [None] * len(rows)
         highlight = self._highlighter(weights)
         results = []
         for i, ((passage, source), score) in enumerate(zip(passages, scores)):
@@ -216,9 +217,11 @@ class Index:
         return highlight
 
     def _explain(self, parsed: ParsedQuery, weights: dict[int, float], rows: np.ndarray, scores: np.ndarray,
-                 opts: SearchOptions) -> list:
+                 opts: SearchOptions, runs: dict[str, dict[int, float]] | None = None) -> list:
         candidates = self.filters.apply(parsed, self.scorer.candidates(weights))
-        return self.explainer.explain(weights, [int(r) for r in rows], [float(s) for s in scores], candidates, opts)
+        return self.explainer.explain(
+            weights, [int(r) for r in rows], [float(s) for s in scores], candidates, opts, runs
+        )
 
     # -- records ----------------------------------------------------------------
 
