@@ -13,28 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+
+from scale import latencies
 
 import citesearch
-from citesearch.errors import CitesearchError
 from citesearch.search.query import plain_query
 
 
 def percentiles(fn, queries: list[str]) -> tuple[float, float]:
-    def call(q: str) -> None:
-        try:
-            fn(q)
-        except CitesearchError:  # a query of stop words only: its time still counts
-            pass
-
-    for q in queries[:20]:
-        call(q)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        call(q)
-        times.append(time.perf_counter() - t)
-    times.sort()
+    """p50 and p99 of ``fn``'s time per query, in ms (``scale.latencies``: 20 warm-up queries)."""
+    times = sorted(latencies(fn, queries))
     return times[len(times) // 2] * 1e3, times[int(len(times) * 0.99)] * 1e3
 
 

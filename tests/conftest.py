@@ -78,6 +78,41 @@ def write_tiny_corpus(root: Path) -> Path:
     return root
 
 
+# -- running the CLI in-process -----------------------------------------------------------
+
+
+def invoke(*args, env=None, input=None, **extra):
+    """Run the CLI in-process; unexpected exceptions propagate (catch_exceptions=False)."""
+    from click.testing import CliRunner
+
+    from citesearch.cli import cli
+
+    return CliRunner().invoke(
+        cli, [str(a) for a in args], env=env, input=input, catch_exceptions=False, prog_name="citesearch", **extra
+    )
+
+
+def ok(*args, env=None, input=None, **extra):
+    """A run that succeeds (exit 0) without a traceback; returns the result."""
+    result = invoke(*args, env=env, input=input, **extra)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def fails(*args, env=None, code=1):
+    """A clean failure: no traceback, exit ``code``; returns the result."""
+    from click.testing import CliRunner
+
+    from citesearch.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env, prog_name="citesearch")
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path: Path) -> Path:
     """A folder of five documents in four formats (one gzipped JSONL collection)."""

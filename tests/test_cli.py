@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, long_text, write_tiny_corpus
+from conftest import ROOT, fails, invoke, long_text, ok, write_tiny_corpus
 
 from citesearch.cli import cli
 
@@ -28,29 +28,6 @@ RESULT_KEYS = {"rank", "score", "citation", "passage", "source", "snippet"}
 PASSAGE_KEYS = {"id", "doc_id", "ordinal", "start", "end", "text"}
 SOURCE_KEYS = {"id", "path", "title"}
 CITED_KEYS = {"citation", "id", "path", "title", "hits"}
-
-
-def invoke(*args, env=None, input=None):
-    """Run the CLI in-process; unexpected exceptions propagate (catch_exceptions=False)."""
-    return CliRunner().invoke(
-        cli, [str(a) for a in args], env=env, input=input, catch_exceptions=False, prog_name="citesearch"
-    )
-
-
-def ok(*args, env=None, input=None):
-    result = invoke(*args, env=env, input=input)
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
-    return result
-
-
-def fails(*args, env=None, code=1):
-    """A clean failure: no traceback, exit ``code``; returns the result."""
-    result = CliRunner().invoke(cli, [str(a) for a in args], env=env, prog_name="citesearch")
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def assert_one_error_line(result) -> str:

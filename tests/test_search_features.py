@@ -21,35 +21,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT, long_text, write_tiny_corpus
+from conftest import ROOT, fails, invoke, long_text, ok, write_tiny_corpus
 
 from citesearch.cli import cli
-
-# -- helpers (the pattern of test_cli.py) ----------------------------------------------------
-
-
-def invoke(*args, env=None, input=None, **extra):
-    """Run the CLI in-process; unexpected exceptions propagate."""
-    return CliRunner().invoke(
-        cli, [str(a) for a in args], env=env, input=input, catch_exceptions=False, prog_name="citesearch", **extra
-    )
-
-
-def ok(*args, env=None, input=None, **extra):
-    result = invoke(*args, env=env, input=input, **extra)
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
-    return result
-
-
-def fails(*args, env=None, code=1):
-    """A clean failure: no traceback, exit ``code``; returns the result."""
-    result = CliRunner().invoke(cli, [str(a) for a in args], env=env, prog_name="citesearch")
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def search_json(index: Path, *words) -> dict:

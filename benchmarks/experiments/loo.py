@@ -82,6 +82,8 @@ from citesearch.search.expansion import RM3, rm3_query
 from citesearch.search.query import plain_query
 from citesearch.search.searcher import Index
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/
+
 MEASURES = [nDCG @ 10, AP, R @ 100, P @ 10]
 NAMES = ["nDCG@10", "AP", "R@100", "P@10"]
 CHOSEN_ON = ["nDCG@10", "AP", "R@100"]  # the Done criterion's metrics
@@ -90,17 +92,8 @@ FUSE_DEPTH = 1000  # depth of the runs a fusion combines (as RRF in the library)
 COLLECTIONS = ["cisi", "cacm", "med", "adi"]
 DOC_WORDS = 1_000_000  # passage_words that makes every document one passage
 
-# /work/shared/README.md, "Anchor systems measured" (nDCG@10, AP, R@100, P@10)
-ANCHORS = {
-    "cisi": {"rank_bm25": (0.3893, 0.1680, 0.4416, 0.3474), "bm25s": (0.3679, 0.1542, 0.4193, 0.3342),
-             "tantivy": (0.3094, 0.1223, 0.3792, 0.2842), "sklearn_tfidf": (0.4038, 0.1755, 0.4529, 0.3592)},
-    "cacm": {"rank_bm25": (0.4795, 0.3300, 0.6411, 0.3212), "bm25s": (0.4874, 0.3296, 0.6456, 0.3346),
-             "tantivy": (0.4286, 0.2738, 0.6405, 0.3115), "sklearn_tfidf": (0.3918, 0.2693, 0.6689, 0.2885)},
-    "med": {"rank_bm25": (0.6840, 0.5074, 0.7886, 0.6467), "bm25s": (0.6710, 0.4998, 0.7716, 0.6233),
-            "tantivy": (0.7038, 0.5089, 0.7888, 0.6567), "sklearn_tfidf": (0.6955, 0.5296, 0.8203, 0.6600)},
-    "adi": {"rank_bm25": (0.4593, 0.4054, 1.0000, 0.1943), "bm25s": (0.4802, 0.4138, 1.0000, 0.2114),
-            "tantivy": (0.4698, 0.4014, 0.9831, 0.2029), "sklearn_tfidf": (0.4873, 0.4195, 0.8982, 0.2114)},
-}
+from quality import ANCHORS  # noqa: E402 - benchmarks/quality.py: the anchors' table, kept there once
+
 BEST = {c: {m: max(v[i] for v in a.values()) for i, m in enumerate(NAMES)} for c, a in ANCHORS.items()}
 
 
