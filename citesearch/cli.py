@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .corpus.passages import DEFAULT_OVERLAP, DEFAULT_WORDS
+from .corpus.passages import DEFAULT_OVERLAP, DEFAULT_TITLE_WEIGHT, DEFAULT_WORDS
 from .errors import CitesearchError
 from .evaluation.measures import DEFAULT_MEASURES
 from .indexer.analysis import STEMMERS, STOPWORD_LISTS, AnalyzerConfig
@@ -162,7 +162,7 @@ def cli() -> None:
 @click.option(
     "--title-weight",
     type=click.IntRange(1, 10),
-    default=1,
+    default=DEFAULT_TITLE_WEIGHT,
     show_default=True,
     help="How many times a document's title terms count (added to its first passage's; the text is unchanged).",
 )

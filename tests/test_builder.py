@@ -67,7 +67,7 @@ def test_the_workers_state_comes_from_picklable_settings_so_spawned_workers_buil
 
 
 def test_a_workers_analysis_is_made_from_its_settings_alone(tmp_path):
-    settings = builder._AnalysisSettings(AnalyzerConfig(), words=20, overlap=0, compiled=False)
+    settings = builder._AnalysisSettings(AnalyzerConfig(), words=20, overlap=0, compiled=False, title_weight=2)
     assert pickle.loads(pickle.dumps(settings)) == settings
     path = _corpus(tmp_path / "corpus") / "c.jsonl"
     lines = JsonlLines(load_documents([path]).files[0], [1, 2], path.read_bytes().splitlines()[:2])
@@ -84,9 +84,9 @@ def test_nltk_is_imported_once_before_the_workers_start(tmp_path, monkeypatch):
     monkeypatch.setattr(builder, "CHUNK", 2)
     analyze = builder._Analysis.analyze
 
-    def noting_nltk(self, batch):
+    def noting_nltk(self, batch, *titles):
         (tmp_path / f"worker-{os.getpid()}").write_text(str("nltk.tokenize.punkt" in sys.modules))
-        return analyze(self, batch)
+        return analyze(self, batch, *titles)
 
     monkeypatch.setattr(builder._Analysis, "analyze", noting_nltk)
     corpus = tmp_path / "corpus"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,7 +23,9 @@ from citesearch.search.searcher import Index
 
 # One passage per document; a short impact prefix so that most query terms' lists count
 # as long and pruned search takes every path.
-WHOLE_DOCUMENTS = IndexSettings(passage_words=1_000_000, impact_prefix=16)
+# title_weight=1: the references score the text, and a title weight adds title tokens
+# that no reference sees (tests/test_title_weight.py checks the weighting itself).
+WHOLE_DOCUMENTS = IndexSettings(passage_words=1_000_000, impact_prefix=16, title_weight=1)
 
 
 @pytest.fixture(scope="module", params=["cisi", "cacm"])
@@ -94,7 +97,7 @@ def test_query_time_parameters_equal_an_index_built_with_them(collection, tmp_pa
     params = BM25Params("lucene", 1.5, 0.75)
     other = tmp_path / "other"
     build_index(
-        load_documents([d / "corpus.jsonl"]), other, IndexSettings(passage_words=1_000_000, bm25=params), workers=1
+        load_documents([d / "corpus.jsonl"]), other, replace(WHOLE_DOCUMENTS, bm25=params), workers=1
     )
     with Index.open(other) as built:
         for q in queries[:10]:
@@ -149,7 +152,7 @@ def test_collection_run_metrics_equal_trec_eval(tmp_path):
     from citesearch.search.queryfiles import read_queries
 
     d = SHARED / "collections" / "cacm"
-    build_index(load_documents([d / "corpus.jsonl"]), tmp_path / "idx", workers=1)
+    build_index(load_documents([d / "corpus.jsonl"]), tmp_path / "idx", IndexSettings(title_weight=1), workers=1)
     queries = read_queries(d / "queries.jsonl").queries
     run_path = tmp_path / "run.trec"
     write_atomically(
@@ -180,7 +183,8 @@ def test_top_k_equals_straightforward_scoring(collection):
     _, index, queries = collection
     compiled = Index(index.reader, compiled=True)
     mapper = TermMapper(AnalyzerConfig())
-    oracle = BM25Okapi([mapper.terms(text) for text in _doc_texts(index)], k1=1.2, b=0.4)
+    params = BM25Params()  # the index's: built with the default settings
+    oracle = BM25Okapi([mapper.terms(text) for text in _doc_texts(index)], k1=params.k1, b=params.b)
     for q in queries:
         tokens = mapper.terms(q["text"])
         if not tokens:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from citesearch.cli import cli
 from citesearch.corpus import load_documents
+from citesearch.corpus.passages import DEFAULT_TITLE_WEIGHT
 from citesearch.indexer import builder
 from citesearch.indexer.builder import IndexSettings, build_index
 from citesearch.indexer.manifest import read_manifest
@@ -30,6 +31,7 @@ def _corpus(root: Path) -> Path:
         {"_id": "short", "title": "Brown dogs", "text": "A dog sleeps in the sun."},
         {"_id": "bare", "title": "Only a title line", "text": ""},  # its title is its whole text
         {"_id": "stops", "title": "The and of", "text": "Stop words alone make this title."},
+        {"_id": "untitled", "text": "Beavers build dams.\nBeavers live in rivers."},  # shown title: its first line
     ]
     (root / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
     (root / "guide.md").write_text("# Otter guide\n\nOtters swim. " + LONG)
@@ -71,10 +73,12 @@ def _same(a: Path, b: Path) -> None:
         assert _rows(a, sql) == _rows(b, sql), table
 
 
-def test_weight_1_is_the_default_and_changes_nothing(tmp_path):
+def test_the_default_weight_is_defined_once_and_1_is_written_as_before(tmp_path):
     corpus = _corpus(tmp_path / "corpus")
     build_index(load_documents([corpus]), tmp_path / "default", IndexSettings(passage_words=20), workers=1)
-    _same(tmp_path / "default", _build(corpus, tmp_path / "w1", 1))
+    _same(tmp_path / "default", _build(corpus, tmp_path / "wd", DEFAULT_TITLE_WEIGHT))
+    assert read_manifest(tmp_path / "default").title_weight == DEFAULT_TITLE_WEIGHT > 1
+    _build(corpus, tmp_path / "w1", 1)
     manifest = json.loads((tmp_path / "w1" / "manifest.json").read_text())
     assert "title_weight" not in manifest["passages"] and read_manifest(tmp_path / "w1").title_weight == 1
 
@@ -94,17 +98,20 @@ def test_the_title_terms_count_weight_times_in_the_first_passage_only(tmp_path, 
               if ordinal == 0}
     grown = np.zeros(len(a["passage_length"]), dtype=np.int64)
     for row, doc_id, title in _rows(one, "SELECT row, id, title FROM sources"):
-        title_terms = Counter(index.analyze(title)[0]) if title is not None else Counter()  # NULL: title == text
+        declared = title is not None and doc_id != "untitled"  # NULL: title == text
+        title_terms = Counter(index.analyze(title)[0]) if declared else Counter()
         first = firsts[row]
         grown[first] = (weight - 1) * sum(title_terms.values())
         for term, count in title_terms.items():
             assert _tf(b, term, first) == _tf(a, term, first) + (weight - 1) * count, (doc_id, term)
     assert (b["passage_length"] - a["passage_length"] == grown).all()  # other passages unchanged
     # Some did grow: "long" (foxes, quick, fox: 3 tokens) and the Markdown file's title;
-    # "bare" (title is its text) and "stops" (only stop words) did not.
+    # "bare" (title is its text), "stops" (only stop words) and "untitled" (no title of its
+    # own: the first line it is shown with is not weighted) did not.
     by_id = {Path(doc_id).stem: firsts[row] for row, doc_id in _rows(one, "SELECT row, id FROM sources")}
     assert grown[by_id["long"]] == 3 * (weight - 1) and grown[by_id["guide"]] == 2 * (weight - 1)
-    assert grown[by_id["bare"]] == 0 and grown[by_id["stops"]] == 0
+    assert grown[by_id["bare"]] == 0 and grown[by_id["stops"]] == 0 and grown[by_id["untitled"]] == 0
+    assert dict(_rows(one, "SELECT id, title FROM sources"))["untitled"] == "Beavers build dams."
     assert len(firsts) < len(a["passage_length"])  # a document with several passages
     manifest = read_manifest(more)
     assert manifest.title_weight == weight
@@ -138,8 +145,8 @@ def test_the_command_line_records_the_weight_and_info_shows_it(tmp_path):
         assert result.exit_code == 0, result.output
         return result.output
 
-    run("index", corpus, "--index", tmp_path / "w2", "--title-weight", 2)
-    run("index", corpus, "--index", tmp_path / "w1")
+    run("index", corpus, "--index", tmp_path / "w2")
+    run("index", corpus, "--index", tmp_path / "w1", "--title-weight", 1)
     assert json.loads((tmp_path / "w2" / "manifest.json").read_text())["passages"]["title_weight"] == 2
     assert "title terms counted 2×" in run("info", "--index", tmp_path / "w2")
     assert "title terms counted 1×" in run("info", "--index", tmp_path / "w1")

@@ -12,7 +12,9 @@ class Document:
 
     ``id`` is the document's identity in the index: a file's path relative to the
     directory it was found under, or the ``_id`` of a JSONL record. ``path`` is where
-    the document came from, as the user would find it.
+    the document came from, as the user would find it. ``title_declared`` is False when
+    the document has no title of its own and ``title`` is only its first line (a JSONL
+    record without a ``title`` field): such a title is shown but not weighted as a title.
     """
 
     id: str
@@ -20,6 +22,7 @@ class Document:
     title: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    title_declared: bool = True
 
 
 @dataclass(frozen=True)

@@ -251,8 +251,8 @@ def _lines(f: InputFile, report: LoadReport) -> Iterator[tuple[int, bytes]]:
         report.empty.append(f.display)
 
 
-Record = tuple[str, str, str, dict]
-"""A document's ``(id, title, text, metadata)``."""
+Record = tuple[str, str, str, dict, bool]
+"""A document's ``(id, title, text, metadata, title_declared)``."""
 
 
 def _record(line: bytes, lineno: int, f: InputFile, report: LoadReport) -> Record | None:
@@ -279,15 +279,15 @@ def _record(line: bytes, lineno: int, f: InputFile, report: LoadReport) -> Recor
     if not full or full.isspace():
         report.empty_records.append(f"{f.display}:{lineno}")
         return None
-    return str(record["_id"]), title or full.strip().splitlines()[0], full, metadata
+    return str(record["_id"]), title or full.strip().splitlines()[0], full, metadata, bool(title)
 
 
 def _read_jsonl(f: InputFile, report: LoadReport) -> Iterator[Document]:
     for lineno, line in _lines(f, report):
         record = _record(line, lineno, f, report)
         if record is not None:
-            doc_id, title, text, metadata = record
-            yield Document(doc_id, f.display, title, text, metadata)
+            doc_id, title, text, metadata, declared = record
+            yield Document(doc_id, f.display, title, text, metadata, declared)
 
 
 @dataclass(frozen=True)
@@ -301,14 +301,15 @@ class JsonlLines:
     lines: list[bytes]
 
     def records(self, report: LoadReport) -> list[Record]:
-        """The documents on these lines, as ``(id, title, text, metadata)`` (cheaper to
+        """The documents on these lines, as :data:`Record` tuples (cheaper to
         make than :class:`Document` records); problems go to ``report``."""
         records = (_record(line, n, self.file, report) for n, line in zip(self.numbers, self.lines))
         return [r for r in records if r is not None]
 
     def documents(self, report: LoadReport) -> list[Document]:
         """The documents on these lines; problems go to ``report``."""
-        return [Document(i, self.file.display, title, text, meta) for i, title, text, meta in self.records(report)]
+        return [Document(i, self.file.display, title, text, meta, declared)
+                for i, title, text, meta, declared in self.records(report)]
 
     @property
     def size(self) -> int:

@@ -22,6 +22,9 @@ from .documents import Document, Passage
 
 DEFAULT_WORDS = 200
 DEFAULT_OVERLAP = 0
+# A document's title terms count this many times, in its first passage (issue 13: BM25F-like
+# title weighting, chosen by leave-one-collection-out; BENCHMARKS.md).
+DEFAULT_TITLE_WEIGHT = 2
 
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t\r\f\v]*\n|\s*\Z)", re.S)
 _WORD = re.compile(r"\S+")

@@ -44,7 +44,7 @@ import numpy as np
 from .. import __version__
 from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, DocumentReader, JsonlLines, LoadReport
 from ..corpus.loading import Batch, FirstIdWins
-from ..corpus.passages import _sentence_splitter, passage_spans
+from ..corpus.passages import DEFAULT_TITLE_WEIGHT, _sentence_splitter, passage_spans
 from ..errors import CitesearchError, NoInputError
 from ..plural import plural
 from . import bm25, tfidf
@@ -75,7 +75,7 @@ class IndexSettings:
     bm25: bm25.BM25Params = field(default_factory=bm25.BM25Params)
     tfidf: tfidf.TfidfParams = field(default_factory=tfidf.TfidfParams)
     impact_prefix: int = PREFIX  # heaviest postings kept per long list, for pruning
-    title_weight: int = 1  # a document's title terms count this many times (see _Analysis)
+    title_weight: int = DEFAULT_TITLE_WEIGHT  # a document's title terms count this many times (see _Analysis)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class _AnalysisSettings:
     words: int  # passage size
     overlap: int
     compiled: bool  # number forms with the compiled code
-    title_weight: int = 1
+    title_weight: int
 
 
 @dataclass
@@ -151,7 +151,8 @@ class _Analysis:
     left out, as in the text) are added w − 1 more times to its first passage's tokens,
     so that tf and passage length grow, for BM25 and TF-IDF alike, while the stored text,
     the passages' offsets and the snippets stay as they are. A document whose title is
-    its whole text (a one-line document) gets nothing added.
+    its whole text (a one-line document), or that has no title of its own
+    (:attr:`Document.title_declared`), gets nothing added.
     """
 
     def __init__(self, settings: _AnalysisSettings):
@@ -175,10 +176,10 @@ class _Analysis:
         if isinstance(batch, JsonlLines):
             report = LoadReport()
             records = batch.records(report)
-            texts = [text for _, _, text, _ in records]
-            titles = [title for _, title, _, _ in records]
+            texts = [text for _, _, text, _, _ in records]
+            titles = [title if declared else "" for _, title, _, _, declared in records]
             path = batch.file.display
-            sources = [source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta in records]
+            sources = [source_row(doc_id, path, title, text, meta) for doc_id, title, text, meta, _ in records]
         else:
             texts = batch
         known = len(self.numbering)
@@ -507,7 +508,7 @@ def _work(batch: Batch, title_weight: int = 1) -> tuple:
     if isinstance(batch, JsonlLines):
         return (batch,)
     texts = [d.text for d in batch]
-    return (texts, [d.title for d in batch]) if title_weight > 1 else (texts,)
+    return (texts, [d.title if d.title_declared else "" for d in batch]) if title_weight > 1 else (texts,)
 
 
 _worker: _Analysis | None = None  # a worker process's state, made by _start_worker

@@ -114,7 +114,7 @@ class SearchOptions:
 
     def describe(self) -> str:
         """The ranking settings in a line, for resolved options:
-        ``hybrid (rrf k=60), BM25 okapi k1=1.2 b=0.4, no RM3, aggregate max``."""
+        ``hybrid (rrf k=60), BM25 okapi k1=0.9 b=0.4, no RM3, aggregate max``."""
         head = self.method or "the index's method"
         if self.method == "hybrid":
             head += f" (rrf k={self.rrf_k:g})" if self.fusion == "rrf" else f" (linear w={self.linear_weight:g})"
