@@ -128,3 +128,11 @@ def built_index(tiny_corpus: Path, tmp_path: Path) -> Path:
     out = tmp_path / "index"
     build_index(load_documents([tiny_corpus]), out)
     return out
+
+
+def data_dir(index: Path) -> Path:
+    """The folder that holds an index's files: the generation its manifest names."""
+    from citesearch.indexer.manifest import read_manifest
+
+    data = read_manifest(index).data
+    return index / data if data else index

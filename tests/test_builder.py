@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 from citesearch.corpus import LoadReport, load_documents
 from citesearch.corpus.loading import FirstIdWins, JsonlLines
@@ -21,7 +22,7 @@ from citesearch.indexer.builder import IndexSettings, build_index
 
 
 def _rows(index: Path, table: str) -> list[tuple]:
-    db = sqlite3.connect(index / "store.sqlite")
+    db = sqlite3.connect(data_dir(index) / "store.sqlite")
     try:
         return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
     finally:
@@ -29,10 +30,10 @@ def _rows(index: Path, table: str) -> list[tuple]:
 
 
 def _assert_same_index(a: Path, b: Path) -> None:
-    names = sorted(p.name for p in a.glob("*.npy"))
-    assert names and names == sorted(p.name for p in b.glob("*.npy"))
+    names = sorted(p.name for p in data_dir(a).glob("*.npy"))
+    assert names and names == sorted(p.name for p in data_dir(b).glob("*.npy"))
     for name in names:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+        assert (data_dir(a) / name).read_bytes() == (data_dir(b) / name).read_bytes(), name
     for table in ("sources", "passages", "terms", "forms"):
         assert _rows(a, table) == _rows(b, table), table
 
@@ -106,7 +107,7 @@ def test_no_term_has_df_0_when_a_duplicate_had_words_of_its_own(tmp_path, monkey
     assert [t for _, t, _ in terms if t in ("zebra", "quagga", "okapi")] == []
     assert all(df > 0 for _, _, df in terms)
     assert [i for i, _, _ in terms] == list(range(len(terms)))
-    indptr = np.load(tmp_path / "index" / "postings_indptr.npy")
+    indptr = np.load(data_dir(tmp_path / "index") / "postings_indptr.npy")
     assert np.diff(indptr).tolist() == [df for _, _, df in terms]
     used = {term for _, term in _rows(tmp_path / "index", "forms")}
     assert used <= {-1, *range(len(terms))}

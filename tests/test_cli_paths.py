@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import write_tiny_corpus
+from conftest import data_dir, write_tiny_corpus
 
 from citesearch.corpus import load_documents
 from citesearch.indexer.builder import IndexSettings, build_index
@@ -232,7 +232,7 @@ def test_porter_matches_inflected_forms(stemmed):
 
 def _forms(index: Path) -> dict[str, str | None]:
     """Surface form → term string (None for a stop word) as the index stores them."""
-    with sqlite3.connect(f"file:{index / 'store.sqlite'}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"file:{data_dir(index) / 'store.sqlite'}?mode=ro", uri=True) as db:
         rows = db.execute("SELECT f.form, t.term FROM forms f LEFT JOIN terms t ON t.id = f.term").fetchall()
     return dict(rows)
 
@@ -280,6 +280,10 @@ def _garbage(path: Path, size: int | None = None) -> None:
     path.write_bytes(random.Random(path.name).randbytes(n))
 
 
+def _halve(path: Path) -> None:
+    _truncate(path, path.stat().st_size // 2)
+
+
 def _set_version(path: Path) -> None:
     manifest = json.loads(path.read_text())
     manifest["format_version"] = 999
@@ -287,16 +291,16 @@ def _set_version(path: Path) -> None:
 
 
 DAMAGE = {
-    "missing-npy": lambda d: (d / "bm25_weights.npy").unlink(),
-    "npy-cut-in-its-header": lambda d: _truncate(d / "postings_tf.npy", 60),
-    "npy-cut-in-its-data": lambda d: _shorten(d / "postings_passages.npy", 9),
-    "empty-npy": lambda d: _truncate(d / "passage_length.npy", 0),
-    "garbage-npy": lambda d: _garbage(d / "tfidf_weights.npy"),
-    "missing-store": lambda d: (d / "store.sqlite").unlink(),
-    "store-cut-in-half": lambda d: _truncate(d / "store.sqlite", (d / "store.sqlite").stat().st_size // 2),
-    "store-cut-to-one-page": lambda d: _truncate(d / "store.sqlite", 4096),
-    "empty-store": lambda d: _truncate(d / "store.sqlite", 0),
-    "garbage-store": lambda d: _garbage(d / "store.sqlite"),
+    "missing-npy": lambda d: (data_dir(d) / "bm25_weights.npy").unlink(),
+    "npy-cut-in-its-header": lambda d: _truncate(data_dir(d) / "postings_tf.npy", 60),
+    "npy-cut-in-its-data": lambda d: _shorten(data_dir(d) / "postings_passages.npy", 9),
+    "empty-npy": lambda d: _truncate(data_dir(d) / "passage_length.npy", 0),
+    "garbage-npy": lambda d: _garbage(data_dir(d) / "tfidf_weights.npy"),
+    "missing-store": lambda d: (data_dir(d) / "store.sqlite").unlink(),
+    "store-cut-in-half": lambda d: _halve(data_dir(d) / "store.sqlite"),
+    "store-cut-to-one-page": lambda d: _truncate(data_dir(d) / "store.sqlite", 4096),
+    "empty-store": lambda d: _truncate(data_dir(d) / "store.sqlite", 0),
+    "garbage-store": lambda d: _garbage(data_dir(d) / "store.sqlite"),
     "garbage-manifest": lambda d: _garbage(d / "manifest.json", 300),
     "manifest-cut-in-half": lambda d: _truncate(d / "manifest.json", (d / "manifest.json").stat().st_size // 2),
     "manifest-not-an-object": lambda d: (d / "manifest.json").write_text("[1, 2, 3]\n"),

@@ -9,7 +9,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import SHARED, needs_shared
+from conftest import SHARED, data_dir, needs_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,7 +137,7 @@ def test_duplicate_ids_are_skipped(tmp_path):
 
 
 def _store(index, table):
-    db = sqlite3.connect(index / "store.sqlite")
+    db = sqlite3.connect(data_dir(index) / "store.sqlite")
     try:
         return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
     finally:
@@ -166,8 +166,8 @@ def test_jsonl_parsed_by_the_workers_builds_what_documents_build(tmp_path, monke
     assert reports["workers"] == reports["documents"]
     assert reports["workers"].documents == 38 and len(reports["workers"].errors) == 2
     assert reports["workers"].duplicates == ["r1 (" + (tmp_path / "c.jsonl").as_posix() + ")"]
-    for path in (tmp_path / "documents").glob("*.npy"):
-        assert np.array_equal(np.load(path), np.load(tmp_path / "workers" / path.name)), path.name
+    for path in data_dir(tmp_path / "documents").glob("*.npy"):
+        assert np.array_equal(np.load(path), np.load(data_dir(tmp_path / "workers") / path.name)), path.name
     for table in ("sources", "passages", "terms", "forms"):
         assert _store(tmp_path / "workers", table) == _store(tmp_path / "documents", table), table
 
@@ -321,7 +321,7 @@ def test_manifest_and_files(built_index):
     assert m["counts"]["sources"] == 5 and m["counts"]["passages"] >= 5
     assert "the" in m["analyzer"]["stopword_list"]
     for name in m["files"]:
-        path = built_index / name
+        path = data_dir(built_index) / name
         assert path.is_file()
         if name.endswith(".npy"):
             np.load(path, allow_pickle=False)  # never a pickle
@@ -329,7 +329,10 @@ def test_manifest_and_files(built_index):
 
 
 def test_failed_build_keeps_the_previous_index(built_index, tiny_corpus):
-    before = {p.name: p.read_bytes() for p in built_index.iterdir()}
+    def files():
+        return {p.relative_to(built_index): p.read_bytes() for p in built_index.rglob("*") if p.is_file()}
+
+    before = files()
 
     def documents():
         yield from load_documents([tiny_corpus])
@@ -337,7 +340,7 @@ def test_failed_build_keeps_the_previous_index(built_index, tiny_corpus):
 
     with pytest.raises(RuntimeError):
         build_index(documents(), built_index, workers=1)
-    assert {p.name: p.read_bytes() for p in built_index.iterdir()} == before
+    assert files() == before  # no generation left behind either
     assert not [p for p in built_index.parent.iterdir() if ".building-" in p.name]
 
 
@@ -368,7 +371,7 @@ def test_a_one_line_documents_title_is_stored_once_and_read_back(tmp_path):
     ]
     (tmp_path / "c.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     build_index(load_documents([tmp_path / "c.jsonl"]), tmp_path / "idx", workers=1)
-    with sqlite3.connect(tmp_path / "idx" / "store.sqlite") as db:
+    with sqlite3.connect(data_dir(tmp_path / "idx") / "store.sqlite") as db:
         stored = dict(db.execute("SELECT id, title FROM sources"))
     assert stored == {"a": None, "b": "Glacier retreat", "c": "Ice cores"}
     with Index.open(tmp_path / "idx") as index:
@@ -389,7 +392,7 @@ def test_verify_detects_a_changed_file(built_index):
     from citesearch.indexer.storage import IndexReader
 
     assert IndexReader(built_index).verify() == []
-    with open(built_index / "passage_length.npy", "r+b") as f:
+    with open(data_dir(built_index) / "passage_length.npy", "r+b") as f:
         f.seek(-1, 2)
         f.write(b"\x7f")
     assert IndexReader(built_index).verify() == ["passage_length.npy"]
@@ -400,7 +403,8 @@ def test_parallel_and_serial_builds_are_identical(tiny_corpus, tmp_path):
     build_index(docs, tmp_path / "one", workers=1)
     build_index(docs, tmp_path / "two", workers=2)
     for name in ("postings_indptr", "postings_passages", "bm25_weights", "tfidf_weights", "passage_length"):
-        assert np.array_equal(np.load(tmp_path / "one" / f"{name}.npy"), np.load(tmp_path / "two" / f"{name}.npy"))
+        one, two = data_dir(tmp_path / "one"), data_dir(tmp_path / "two")
+        assert np.array_equal(np.load(one / f"{name}.npy"), np.load(two / f"{name}.npy"))
 
 
 # -- searching ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sqlite3
 
 import numpy as np
 import pytest
+from conftest import data_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,11 +91,13 @@ def test_a_build_numbering_in_compiled_code_is_the_same(tmp_path, monkeypatch, w
         monkeypatch.setattr(builder, "COMPILED_FROM", compiled_from)
         build_index(docs, tmp_path / name, workers=workers)
     assert loaded == [True]  # the second build, not the first
-    for path in (tmp_path / "python").glob("*.npy"):
-        assert np.array_equal(np.load(path), np.load(tmp_path / "compiled" / path.name)), path.name
+    for path in data_dir(tmp_path / "python").glob("*.npy"):
+        assert np.array_equal(np.load(path), np.load(data_dir(tmp_path / "compiled") / path.name)), path.name
     for table in ("terms", "forms", "passages"):
         rows = [
-            sqlite3.connect(tmp_path / name / "store.sqlite").execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            sqlite3.connect(data_dir(tmp_path / name) / "store.sqlite")
+            .execute(f"SELECT * FROM {table} ORDER BY 1")
+            .fetchall()
             for name in ("python", "compiled")
         ]
         assert rows[0] == rows[1], table

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import data_dir
 
 from citesearch.cli import cli
 from citesearch.corpus import load_documents
@@ -40,11 +41,11 @@ def _corpus(root: Path) -> Path:
 
 def _arrays(index: Path) -> dict[str, np.ndarray]:
     names = ("postings_indptr", "postings_passages", "postings_tf", "passage_length", "passage_source")
-    return {name: np.load(index / f"{name}.npy") for name in names}
+    return {name: np.load(data_dir(index) / f"{name}.npy") for name in names}
 
 
 def _rows(index: Path, sql: str) -> list[tuple]:
-    db = sqlite3.connect(index / "store.sqlite")
+    db = sqlite3.connect(data_dir(index) / "store.sqlite")
     try:
         return db.execute(sql).fetchall()
     finally:
@@ -64,10 +65,10 @@ def _build(corpus: Path, out: Path, weight: int, workers: int = 1, **kw) -> Path
 
 
 def _same(a: Path, b: Path) -> None:
-    names = sorted(p.name for p in a.glob("*.npy"))
-    assert names == sorted(p.name for p in b.glob("*.npy"))
+    names = sorted(p.name for p in data_dir(a).glob("*.npy"))
+    assert names == sorted(p.name for p in data_dir(b).glob("*.npy"))
     for name in names:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+        assert (data_dir(a) / name).read_bytes() == (data_dir(b) / name).read_bytes(), name
     for table in ("sources", "passages", "terms", "forms"):
         sql = f"SELECT * FROM {table} ORDER BY 1"
         assert _rows(a, sql) == _rows(b, sql), table

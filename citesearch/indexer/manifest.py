@@ -6,13 +6,19 @@ method), its counts and each file's checksum. On disk it is plain JSON, laid out
 :meth:`Manifest.to_dict` writes it; :func:`read_manifest` is the one way in.
 
 ``citesearch tune --save`` adds the query-time settings it chose (:class:`TunedSettings`,
-under ``"search"``): :func:`save_tuned` rewrites the manifest with them, atomically. The
-checksums cover the other files, not ``manifest.json``, so this leaves them true.
+under ``"search"``): :func:`save_tuned` rewrites the manifest with them, atomically.
+
+Since format 4 the index's files live in a generation folder inside the index folder
+(``"data": "g000003"``) and ``manifest.json`` beside it is the commit point: writing a
+new generation, then renaming a new manifest over the old one, switches every new reader
+from the old files to the new at once (see ``storage.py``). The manifest carries the
+checksum of its own content (``"checksum"``), so that ``info --verify`` notices an edit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -26,8 +32,10 @@ from .bm25 import BM25Params
 from .tfidf import TfidfParams
 
 FORMAT = "citesearch-index"
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (2, 3)  # 3 may leave a title out (NULL) when it is the whole text
+FORMAT_VERSION = 4
+# 3 may leave a title out (NULL) when it is the whole text; 4 keeps the files in a
+# generation folder and may have gaps in source rows and term ids (after updates).
+READABLE_VERSIONS = (2, 3, 4)
 MANIFEST = "manifest.json"
 
 METHODS = ("bm25", "tfidf", "hybrid")
@@ -145,6 +153,9 @@ class Manifest:
     title_weight: int = 1
     """How many times a document's title terms count (in its first passage); written
     under ``"passages"`` only when not 1, and 1 in a manifest without it."""
+    data: str = ""
+    """The generation folder, inside the index folder, that holds the files; "" (before
+    format 4): the index folder itself."""
 
     def with_files(self, files: dict[str, FileEntry]) -> Manifest:
         return replace(self, files=files, format_version=FORMAT_VERSION)
@@ -177,6 +188,7 @@ class Manifest:
                 "tokens": self.counts.tokens,
             },
             "build_seconds": self.build_seconds,
+            **({"data": self.data} if self.data else {}),
             "files": {name: {"bytes": f.bytes, "sha256": f.sha256} for name, f in self.files.items()},
         }
 
@@ -209,7 +221,28 @@ class Manifest:
             format_version=int(data["format_version"]),
             tuned=TunedSettings.from_dict(search["tuned"]) if search.get("tuned") is not None else None,
             title_weight=int(data["passages"].get("title_weight", 1)),
+            data=_data_folder(data.get("data", "")),
         )
+
+
+def _data_folder(name: object) -> str:
+    """A generation folder's name, as the manifest gives it: a plain name, no path."""
+    if not isinstance(name, str) or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"bad data folder {name!r}")
+    return name
+
+
+def _checksum(data: dict[str, Any]) -> str:
+    """The checksum of a manifest's content, its own ``checksum`` left out."""
+    content = {k: v for k, v in data.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def manifest_intact(path: str | os.PathLike[str]) -> bool:
+    """Whether the manifest of the index folder ``path`` still has the content it was
+    written with (a manifest written before format 4 has no checksum: True)."""
+    data = json.loads((Path(path) / MANIFEST).read_text())
+    return "checksum" not in data or data["checksum"] == _checksum(data)
 
 
 def write_manifest(folder: str | os.PathLike[str], manifest: Manifest) -> None:
@@ -217,18 +250,30 @@ def write_manifest(folder: str | os.PathLike[str], manifest: Manifest) -> None:
     then renamed over it, so that a reader sees the old manifest or the new, whole."""
     fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", suffix=".tmp", dir=folder)
     try:
+        data = manifest.to_dict()
+        data["checksum"] = _checksum(data)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(manifest.to_dict(), f, indent=2, ensure_ascii=False)
+            json.dump(data, f, indent=2, ensure_ascii=False)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
         target = Path(folder) / MANIFEST
         os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)  # mkstemp's is 0600
         os.replace(tmp, target)
+        _fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """Make a rename in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def save_tuned(folder: str | os.PathLike[str], tuned: TunedSettings | None) -> Manifest:

@@ -17,29 +17,35 @@
     long list's heaviest postings, indexed by ``impact_indptr`` (see ``impacts.py``).
     All are memory-mapped when read, as plain arrays.
 
-An index is written to a temporary sibling folder and renamed into place, so a failed
+The store also lists the ``inputs`` read (path, size, mtime, checksum), for updates.
+
+Each build or update writes a new generation folder inside the index folder and then
+replaces ``manifest.json``, which names it (:class:`IndexWriter`): a failed or killed
 build leaves the previous index as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import CitesearchError, IndexClosed, IndexCorrupt
-from .manifest import MANIFEST, FileEntry, Manifest, read_manifest, write_manifest
+from .locking import LOCK, writer_lock
+from .manifest import MANIFEST, FileEntry, Manifest, manifest_intact, read_manifest, write_manifest
 
 DEFAULT_INDEX_DIR = ".citesearch"
 STORE = "store.sqlite"
@@ -86,6 +92,20 @@ CREATE TABLE forms (
 CREATE INDEX forms_by_term ON forms(term);
 """
 
+# The input files the documents were read from, for updates (``indexer/updating.py``):
+# a file's absolute path; the path its sources were stored with (``sources.path``); its
+# size, modification time and checksum when it was read.
+INPUTS_SCHEMA = """
+CREATE TABLE inputs (
+    file TEXT PRIMARY KEY,
+    display TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+"""
+SCHEMA += INPUTS_SCHEMA
+
 
 def source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -> tuple[str, str, str | None, str, str]:
     """A document's row of the ``sources`` table, but for its row number."""
@@ -107,24 +127,53 @@ def _sha256(path: Path) -> str:
 
 
 class IndexWriter:
-    """Writes one index into a temporary folder; :meth:`commit` moves it into place."""
+    """Writes one generation of an index into its folder; :meth:`commit` makes it the
+    index's, at once, by renaming a new manifest over the old one.
 
-    def __init__(self, target: str | os.PathLike[str]):
+    The folder holds ``manifest.json``, the generation it names (``g000003/``: the store
+    and the arrays) and the writer lock. A new generation is written beside the current
+    one, made durable (every file and folder fsynced), then the manifest is replaced: a
+    reader, or a writer killed at any moment, finds the old index or the new one, never a
+    mix. Generations no manifest names (a killed writer's) are removed by the next writer,
+    which also holds the lock (:mod:`.locking`) that keeps writers one at a time.
+
+    ``base``: an index to start from (an update): its store is copied into the new
+    generation, to be changed there, instead of starting empty.
+    """
+
+    def __init__(self, target: str | os.PathLike[str], base: IndexReader | None = None):
         self.target = Path(target)
         _check_replaceable(self.target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.building-", dir=self.target.parent))
-        # SQLite work runs on one background thread (it releases the GIL while it
-        # writes), overlapping the caller's tokenizing and counting.
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-store")
-        self._pending: list[Future] = []
-        self.db = self._call(self._connect).result()
+        self.created = not self.target.exists()  # a failed first build leaves no folder
+        self._lock = writer_lock(self.target)
+        self._lock.__enter__()
+        try:
+            self.previous = _current_data(self.target)
+            _remove_debris(self.target, self.previous)
+            self.generation = _next_generation(self.target)
+            self.tmp = self.target / self.generation
+            self.tmp.mkdir()
+            if base is not None:
+                shutil.copyfile(base.data_dir / STORE, self.tmp / STORE)
+            # SQLite work runs on one background thread (it releases the GIL while it
+            # writes), overlapping the caller's tokenizing and counting.
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-store")
+            self._pending: list[Future] = []
+            self.db = self._call(self._connect, base is None).result()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            if self.created:
+                shutil.rmtree(self.target, ignore_errors=True)
+            raise
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, new: bool) -> sqlite3.Connection:
         db = sqlite3.connect(self.tmp / STORE, check_same_thread=False)
         # 64 KiB pages and the id index built once at the end: a third less time
         # writing a million sources than 4 KiB pages and an index kept up per row.
-        db.executescript("PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            + ("PRAGMA page_size=65536;" + SCHEMA if new else INPUTS_SCHEMA.replace("TABLE", "TABLE IF NOT EXISTS"))
+        )
         # Bound parameters a statement may take: 32766 by default since SQLite 3.32, 999 before.
         self._parameters = min(db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 32766)
         return db
@@ -170,6 +219,27 @@ class IndexWriter:
         self._call(self._insert, "terms", list(zip(range(len(terms)), terms, df.tolist())))
         self._call(self._insert, "forms", list(forms.items()))
 
+    def set_inputs(self, rows: list[tuple[str, str, int, int, str]]) -> None:
+        """Record input files read: (file, display, bytes, mtime_ns, sha256), replacing
+        the rows of the same files."""
+        self._call(self._upsert_inputs, rows)
+
+    def _upsert_inputs(self, rows: list[tuple]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?, ?)", rows).close()
+
+    def forget_inputs(self, files: list[str]) -> None:
+        self._call(self._delete_inputs, files)
+
+    def _delete_inputs(self, files: list[str]) -> None:
+        self.db.executemany("DELETE FROM inputs WHERE file = ?", [(f,) for f in files]).close()
+
+    def execute(self, sql: str, rows: list[tuple] | None = None) -> None:
+        """Run a statement on the store's thread (``executemany`` over ``rows``)."""
+        self._call(self._run, sql, rows)
+
+    def _run(self, sql: str, rows: list[tuple] | None) -> None:
+        (self.db.execute(sql) if rows is None else self.db.executemany(sql, rows)).close()
+
     def sources_done(self) -> None:
         """No more sources: index their ids (on the store thread, while the caller goes on)."""
         self._call(self._execute, "CREATE UNIQUE INDEX sources_by_id ON sources(id)")
@@ -192,14 +262,14 @@ class IndexWriter:
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of the GIL
             digests = pool.map(_sha256, [self.tmp / name for name in files])
             checksums = {name: FileEntry((self.tmp / name).stat().st_size, d) for name, d in zip(files, digests)}
-        write_manifest(self.tmp, manifest.with_files(checksums))
-        old = None
-        if self.target.exists():
-            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            os.rename(self.target, old)
-        os.rename(self.tmp, self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        for name in files:
+            _fsync(self.tmp / name)
+        _fsync(self.tmp)
+        write_manifest(self.target, replace(manifest.with_files(checksums), data=self.generation))  # the commit
+        self._release()
+        # Readers that opened the old generation keep reading it (their files stay open);
+        # a reader opening it now finds the new manifest and retries (IndexReader).
+        _remove_generation(self.target, self.previous)
         return self.target
 
     def abort(self) -> None:
@@ -208,14 +278,73 @@ class IndexWriter:
             self._thread.shutdown()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            self._release()
+            if self.created:
+                shutil.rmtree(self.target, ignore_errors=True)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
+
+
+_GENERATION = re.compile(r"g(\d{6,})")
+
+
+def _current_data(folder: Path) -> str | None:
+    """The generation the index's manifest names ("": the folder itself, before format
+    4), or None when there is no readable manifest."""
+    try:
+        return read_manifest(folder).data
+    except CitesearchError:
+        return None
+
+
+def _next_generation(folder: Path) -> str:
+    numbers = [int(m.group(1)) for p in folder.iterdir() if (m := _GENERATION.fullmatch(p.name))]
+    return f"g{max(numbers, default=0) + 1:06d}"
+
+
+def _remove_generation(folder: Path, data: str | None) -> None:
+    """Remove a generation the manifest no longer names (the files of a pre-4 index:
+    those in the folder itself)."""
+    if data is None:
+        return
+    if data:
+        shutil.rmtree(folder / data, ignore_errors=True)
+        return
+    for name in (STORE, *(f"{a}.npy" for a in ARRAYS)):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+
+
+def _remove_debris(folder: Path, current: str | None) -> None:
+    """What writers killed before their commit left: generations no manifest names, and
+    (from versions before format 4) temporary folders beside the index. Called with the
+    lock held, so no writer is using them."""
+    for p in folder.iterdir():
+        if _GENERATION.fullmatch(p.name) and p.name != current:
+            shutil.rmtree(p, ignore_errors=True)
+    for p in folder.parent.glob(f".{glob.escape(folder.name)}.building-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _check_replaceable(target: Path) -> None:
-    """Refuse to replace a folder that is not an index (a typo must not cost files)."""
+    """Refuse to replace a folder that is not an index (a typo must not cost files). A
+    folder holding only what a killed first build left (a lock, a generation) is one."""
     if target.exists():
         if not target.is_dir():
             raise CitesearchError(f"{target} exists and is not a directory")
-        if any(target.iterdir()) and not (target / MANIFEST).exists():
+        ours = {p.name for p in target.iterdir() if p.name == LOCK or _GENERATION.fullmatch(p.name)}
+        if any(p.name not in ours for p in target.iterdir()) and not (target / MANIFEST).exists():
             raise CitesearchError(
                 f"{target} is a non-empty directory that holds no citesearch index; refusing to replace it",
                 hint="Choose another --index directory.",
@@ -223,9 +352,9 @@ def _check_replaceable(target: Path) -> None:
 
 
 @contextmanager
-def writing(target: str | os.PathLike[str]) -> Iterator[IndexWriter]:
+def writing(target: str | os.PathLike[str], base: IndexReader | None = None) -> Iterator[IndexWriter]:
     """``with writing(dir) as w: ...; w.commit(manifest)`` — cleaned up if anything fails."""
-    writer = IndexWriter(target)
+    writer = IndexWriter(target, base)
     try:
         yield writer
     except BaseException:
@@ -254,42 +383,80 @@ class PassageRecord:
     source: SourceRecord
 
 
+def _check_shapes(path: Path, arrays: dict[str, np.ndarray], manifest: Manifest) -> None:
+    """What can be checked of the arrays without reading them through: their lengths
+    agree with each other (a file swapped for another index's, or cut and re-padded,
+    fails here rather than as wrong results or a crash in compiled code)."""
+    n_terms = len(arrays["postings_indptr"]) - 1
+    n_postings = len(arrays["postings_passages"])
+    per_posting = ("postings_tf", "bm25_weights", "tfidf_weights")
+    ok = (
+        n_terms >= 0
+        and all(a.ndim == 1 for a in arrays.values())
+        and int(arrays["postings_indptr"][-1]) == n_postings
+        and all(len(arrays[name]) == n_postings for name in per_posting)
+        and len(arrays["passage_length"]) == len(arrays["passage_source"]) == manifest.counts.passages
+        and len(arrays["tfidf_idf"]) == n_terms
+        and len(arrays["impact_indptr"]) == n_terms + 1
+        and int(arrays["impact_indptr"][-1]) == len(arrays["bm25_impacts"]) == len(arrays["tfidf_impacts"])
+    )
+    if not ok:
+        raise IndexCorrupt(f"index at {path} is damaged: its arrays do not agree in length")
+
+
 def default_index_path() -> Path:
     """``$CITESEARCH_INDEX``, else ``./.citesearch``."""
     return Path(os.environ.get("CITESEARCH_INDEX") or DEFAULT_INDEX_DIR)
 
 
 class IndexReader:
-    """Read access to an index folder: memory-mapped arrays and the SQLite store."""
+    """Read access to an index folder: memory-mapped arrays and the SQLite store.
+
+    Everything is opened here, at once: the reader then answers from that generation
+    of the index for as long as it is open, whatever writers do meanwhile."""
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self.manifest = read_manifest(self.path)
+        for attempt in range(5):
+            self.manifest = read_manifest(self.path)
+            self.data_dir = self.path / self.manifest.data if self.manifest.data else self.path
+            try:
+                self._open()
+                break
+            except IndexCorrupt:
+                # A writer replaced the generation between our reading its manifest and
+                # opening its files: read the new manifest and open those.
+                if attempt == 4 or _current_data(self.path) == self.manifest.data:
+                    raise
+        self.indptr = self.arrays["postings_indptr"]
+        self.postings = self.arrays["postings_passages"]
+        self.n_passages = self.manifest.counts.passages
+        self.stopwords = self.manifest.stopwords
+
+    def _open(self) -> None:
+        data = self.data_dir
         try:
             # A file cut short (an interrupted copy, a full disk) fails here in one line, not
             # as a traceback from the first query that reads past its end.
             for name, entry in self.manifest.files.items():
-                size = (self.path / name).stat().st_size
+                size = (data / name).stat().st_size
                 if size != entry.bytes:
                     raise IndexCorrupt(f"index at {self.path} is damaged: {name} has {size} bytes, not {entry.bytes}")
             # Plain ndarray views of the maps: slicing a np.memmap costs microseconds
             # per call in Python, and search slices a few dozen times per query.
             self.arrays = {
-                name: np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+                name: np.load(data / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
                 for name in ARRAYS
             }
-            uri = (self.path / STORE).resolve().as_uri() + "?mode=ro"
+            uri = (data / STORE).resolve().as_uri() + "?mode=ro"
             self._db: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
             # Read the store through a memory map too: a row lookup then touches its
             # page in place instead of copying all 64 KiB of it (8.5 -> 3.3 us a row).
-            self._db.execute(f"PRAGMA mmap_size={(self.path / STORE).stat().st_size}")
+            self._db.execute(f"PRAGMA mmap_size={(data / STORE).stat().st_size}")
             self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # "file is not a database"
         except (OSError, ValueError, EOFError, sqlite3.Error) as exc:  # EOFError: np.load of an empty file
             raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
-        self.indptr = self.arrays["postings_indptr"]
-        self.postings = self.arrays["postings_passages"]
-        self.n_passages = self.manifest.counts.passages
-        self.stopwords = self.manifest.stopwords
+        _check_shapes(self.path, self.arrays, self.manifest)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -306,13 +473,24 @@ class IndexReader:
             self._db = None
 
     def verify(self) -> list[str]:
-        """Names of files whose checksum no longer matches the manifest."""
-        bad = []
+        """Names of the files that do not match the manifest: a changed or missing file,
+        a file the manifest should list and does not, or the manifest itself, edited."""
+        bad = [] if manifest_intact(self.path) else [MANIFEST]
+        expected = {STORE, *(f"{a}.npy" for a in ARRAYS)}
+        bad += sorted(expected - set(self.manifest.files))
         for name, meta in self.manifest.files.items():
-            p = self.path / name
+            p = self.data_dir / name
             if not p.is_file() or _sha256(p) != meta.sha256:
                 bad.append(name)
         return bad
+
+    def inputs(self) -> dict[str, tuple[str, int, int, str]]:
+        """The input files read: file → (display, bytes, mtime_ns, sha256); empty for
+        an index made before they were recorded."""
+        try:
+            return {f: tuple(rest) for f, *rest in self.db.execute("SELECT * FROM inputs")}  # type: ignore[misc]
+        except sqlite3.OperationalError:  # no such table
+            return {}
 
     def select_in(self, sql: str, keys) -> Iterator[tuple]:
         """Rows of ``sql`` (a SELECT whose ``IN ({marks})`` takes the keys) for all of
