@@ -360,6 +360,81 @@ def search(
         sys.exit(1)
 
 
+CITE_ERROR = 2
+"""``cite``'s exit status on an error (1 means: some claim is unsupported, as linters do)."""
+
+
+@cli.command(short_help="Cite a text: attach sources to each claim and flag what nothing supports.")
+@click.argument("file", metavar="FILE|-", type=click.Path(dir_okay=False, allow_dash=True))
+@index_dir_option
+@click.option("--format", "fmt", type=click.Choice(["markdown", "text", "json"]), default="markdown",
+              show_default=True, help="markdown: the text with [n] after each supported claim and "
+              "[unsupported] after the rest, then the sources.")
+@click.option("--max-citations", type=click.IntRange(1), default=2, show_default=True,
+              help="At most N sources per claim.")
+@click.option("--min-support", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="The support score a passage needs to support a claim.  [default: 0.6, calibrated]")
+@click.option("--check", is_flag=True,
+              help="Check the text's own [n] citations against its numbered source list instead.")
+def cite(file, index_dir, fmt, max_citations, min_support, check) -> None:
+    """Split a Markdown or plain text into claims and find, for each, the indexed
+    passages that support it. Exit status: 0 when every claim is supported, 1 when
+    some are not (with --check: when any citation is wrong), 2 on an error.
+
+    Support is lexical: the claim's content words (weighted by idf) and word pairs must
+    be in the passage, and its numbers, names and rare words too; a negation must agree.
+
+    \b
+    Example:
+        citesearch cite draft.md --index /tmp/coffee
+        citesearch cite draft.md --format json --max-citations 1
+        cat answer.md | citesearch cite - --check --format text
+    """
+    from .search.citeformats import CHECK_FORMATS, CITE_FORMATS, check_summary, summary
+    from .search.searcher import Index
+
+    try:
+        text = _read_text(file)
+        with Index.open(_index_path(index_dir)) as idx:
+            if check:
+                checked = idx.check_citations(text, max_citations, min_support)
+                out, note, failed = CHECK_FORMATS[fmt](checked), check_summary(checked), bool(checked.wrong)
+            else:
+                found = idx.cite(text, max_citations, min_support)
+                out, note, failed = CITE_FORMATS[fmt](found), summary(found), bool(found.unsupported)
+    except CitesearchError as exc:
+        click.echo(f"Error: {exc}" + (f" — {exc.hint}" if exc.hint else ""), err=True)
+        sys.exit(CITE_ERROR)
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    click.echo(note, err=True)
+    sys.exit(1 if failed else 0)
+
+
+def _read_text(path: str) -> str:
+    """The text of ``path`` (``-``: standard input) as UTF-8; a binary or undecodable file
+    is an error naming it."""
+    name = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except OSError as exc:
+        raise CitesearchError(f"{name}: {exc.strerror or exc}") from None
+    if b"\x00" in data[:8192]:
+        raise CitesearchError(f"{name}: a binary file, not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CitesearchError(f"{name}: not UTF-8 text (byte {exc.start} cannot be decoded)") from None
+    return text
+
+
 @cli.command(short_help="List the indexed sources with their titles and passage counts.")
 @click.argument("pattern", required=False)
 @index_dir_option

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -222,6 +223,24 @@ class Index:
         return self.explainer.explain(
             weights, [int(r) for r in rows], [float(s) for s in scores], candidates, opts, runs
         )
+
+    # -- citing a text ----------------------------------------------------------
+
+    def cite(self, text: str, max_citations: int = 2, min_support: float | None = None, **settings: Any):
+        """Each claim of ``text`` (Markdown or plain), supported or not by this index's
+        passages, with citations: a :class:`~.citing.Citing`, whose ``to_dict()`` is
+        ``citesearch cite --format json``. See :func:`.citing.cite`."""
+        from .citing import cite
+
+        return cite(self, text, max_citations, min_support, **settings)
+
+    def check_citations(self, text: str, max_citations: int = 2, min_support: float | None = None, **settings: Any):
+        """The verdict on each citation ``text`` already has (``[n]`` markers and a
+        numbered source list): a :class:`~.citing.Checking` (``citesearch cite --check``).
+        See :func:`.citing.check`."""
+        from .citing import check
+
+        return check(self, text, max_citations, min_support, **settings)
 
     # -- records ----------------------------------------------------------------
 
