@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
 from .corpus.passages import DEFAULT_OVERLAP, DEFAULT_TITLE_WEIGHT, DEFAULT_WORDS
-from .errors import CitesearchError
+from .errors import CitesearchError, IndexNotFound
 from .evaluation.measures import DEFAULT_MEASURES
 from .indexer.analysis import STEMMERS, STOPWORD_LISTS, AnalyzerConfig
 from .indexer.bm25 import BM25_VARIANTS, DEFAULT_B, DEFAULT_K1, BM25Params
@@ -128,6 +130,11 @@ expand_runs_option = click.option(
 )
 
 
+no_wait_option = click.option(
+    "--no-wait", is_flag=True, help="Fail at once if another process is writing to the index, instead of waiting."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="citesearch")
 def cli() -> None:
@@ -162,9 +169,9 @@ def cli() -> None:
 @click.option(
     "--title-weight",
     type=click.IntRange(1, 10),
-    default=DEFAULT_TITLE_WEIGHT,
-    show_default=True,
-    help="How many times a document's title terms count (added to its first passage's; the text is unchanged).",
+    default=None,
+    help="How many times a document's title terms count (added to its first passage's; the text is unchanged)."
+    f"  [default: {DEFAULT_TITLE_WEIGHT}]",
 )
 @click.option("--stemmer", type=click.Choice(STEMMERS), default=None, help=f"[default: {AnalyzerConfig.stemmer}]")
 @click.option(
@@ -184,28 +191,133 @@ def cli() -> None:
 @click.option(
     "--strict", is_flag=True, help="Fail on the first unreadable file or malformed line, keeping the previous index."
 )
+@click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the one there.")
+@no_wait_option
 @friendly_errors
 def index(
     paths, index_dir, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
-    method, strict,
+    method, strict, rebuild, no_wait,
 ) -> None:
     """Index files and directories of documents into an index directory.
 
     Reads .txt .md .rst .html .htm and .jsonl (BEIR: one {"_id", "title", "text"} per
     line), each optionally gzipped. Directories are walked recursively; hidden files,
     binary files and links leading outside are skipped. Unreadable files and malformed
-    lines are reported and skipped (exit status 1 at the end); the index is replaced
-    only when the new one is complete.
+    lines are reported and skipped (exit status 1 at the end).
+
+    An existing index is updated in place: new files are added, changed ones indexed
+    again (a JSONL collection by _id), files under PATHS that are gone are removed, and
+    documents from other paths stay. --rebuild starts from empty. The index changes only
+    when the new one is complete.
 
     \b
     Example:
         citesearch index examples/coffee --index /tmp/coffee
         citesearch index notes/ papers.jsonl.gz --exclude 'drafts/*'
     """
+    from .corpus import LoadReport
+    from .indexer.storage import check_replaceable
+
+    target = _index_path(index_dir)
+    report = LoadReport(strict=strict)
+    check_replaceable(Path(target))  # before the lock puts a file in a folder that is not an index
+    created = not os.path.exists(target)
+    try:
+        _index(paths, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
+               method, rebuild, no_wait, target, report)
+    except BaseException:
+        if created and not os.path.exists(os.path.join(target, "manifest.json")):  # a first build that failed
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _index(paths, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
+           method, rebuild, no_wait, target, report) -> None:
+    from .corpus import discover, read_documents
+    from .indexer.builder import build_index
+    from .indexer.locking import writer_lock
+    from .indexer.manifest import read_manifest
+
+    with writer_lock(target, wait=not no_wait, on_wait=_say_waiting(target)):
+        try:
+            existing = None if rebuild else read_manifest(target)
+        except IndexNotFound:
+            existing = None
+        if existing is not None:
+            given = {
+                "--passage-words": (passage_words, existing.passage_words),
+                "--overlap": (overlap, existing.passage_overlap),
+                "--title-weight": (title_weight, existing.title_weight),
+                "--stemmer": (stemmer, existing.analyzer.stemmer),
+                "--stopwords": (stopwords, existing.analyzer.stopwords),
+                "--variant": (variant, existing.bm25.variant),
+                "--k1": (k1, existing.bm25.k1),
+                "--b": (b, existing.bm25.b),
+                "--method": (method, existing.method),
+            }
+            differ = [name for name, (value, was) in given.items() if value is not None and value != was]
+            if differ:
+                raise CitesearchError(
+                    f"the index at {target} was built with other settings ({', '.join(differ)})",
+                    hint="Add --rebuild to index everything again with the new settings.",
+                )
+            _update(target, paths, include, exclude, report)
+            return
+        settings = _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b)
+        files = discover(paths, include, exclude, report)
+        started = time.perf_counter()
+        with _progress(len(files), "Indexing") as bar:
+            docs = read_documents(files, report, on_file=lambda f: bar.update(1))
+            summary = build_index(docs, target, settings, method=method or DEFAULT_METHOD)
+    _report_inputs(report)
+    click.echo(
+        f"Indexed {plural(summary.sources, 'document')} into {plural(summary.passages, 'passage')}, "
+        f"{summary.terms:,} terms in {time.perf_counter() - started:.1f} s → {target}",
+        err=True,
+    )
+    _exit_on_input_errors(report)
+
+
+def _say_waiting(target: str) -> Callable[[str], None]:
+    def say(holder: str) -> None:
+        click.echo(f"Waiting for {holder}, which is writing to the index at {target}…", err=True)
+
+    return say
+
+
+def _report_inputs(report: Any) -> None:
+    for line in report.warnings():
+        click.echo(f"Warning: {line}", err=True)
+    for line in report.errors:
+        click.echo(f"Error: {line}", err=True)
+
+
+def _exit_on_input_errors(report: Any) -> None:
+    if report.errors:
+        click.echo(f"{len(report.errors)} input error(s): those inputs were skipped.", err=True)
+        sys.exit(1)
+
+
+def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any) -> None:
+    from .indexer.updating import update_index
+
+    summary = update_index(target, paths, include, exclude, report)
+    _report_inputs(report)
+    if summary.written:
+        click.echo(
+            f"Added {summary.added:,}, updated {summary.updated:,}, removed {plural(summary.removed, 'document')} "
+            f"({summary.unchanged:,} unchanged) in {summary.seconds:.1f} s → {target}",
+            err=True,
+        )
+    else:
+        click.echo(f"Nothing changed ({plural(summary.unchanged, 'document')}) in {summary.seconds:.1f} s", err=True)
+    _exit_on_input_errors(report)
+
+
+def _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b) -> Any:
     from dataclasses import replace
 
-    from .corpus import LoadReport, discover, read_documents
-    from .indexer.builder import IndexSettings, build_index
+    from .indexer.builder import IndexSettings
 
     settings = IndexSettings()
     settings = replace(
@@ -221,26 +333,40 @@ def index(
         ),
         passage_words=passage_words or settings.passage_words,
         passage_overlap=settings.passage_overlap if overlap is None else overlap,
-        title_weight=title_weight,
+        title_weight=settings.title_weight if title_weight is None else title_weight,
     )
+    return settings
+
+
+@cli.command(short_help="Remove documents from an index, by id or by the file or folder they came from.")
+@click.argument("names", nargs=-1, required=True)
+@index_dir_option
+@no_wait_option
+@friendly_errors
+def remove(names, index_dir, no_wait) -> None:
+    """Remove documents: each NAME is a document id, or a file or folder they were read
+    from. Exit status 1 when a NAME matches nothing (the others are removed).
+
+    \b
+    Example:
+        citesearch remove notes/old.md
+        citesearch remove d17 d18 --index collection-index
+    """
+    from .indexer.locking import writer_lock
+    from .indexer.manifest import read_manifest
+    from .indexer.updating import remove_documents
+
     target = _index_path(index_dir)
-    report = LoadReport(strict=strict)
-    files = discover(paths, include, exclude, report)
-    started = time.perf_counter()
-    with _progress(len(files), "Indexing") as bar:
-        docs = read_documents(files, report, on_file=lambda f: bar.update(1))
-        summary = build_index(docs, target, settings, method=method or DEFAULT_METHOD)
-    for line in report.warnings():
-        click.echo(f"Warning: {line}", err=True)
-    for line in report.errors:
-        click.echo(f"Error: {line}", err=True)
+    read_manifest(target)  # no index: say so, and make no folder
+    with writer_lock(target, wait=not no_wait, on_wait=_say_waiting(target)):
+        summary = remove_documents(target, names)
+    for name in summary.missing:
+        click.echo(f"Error: no document or file {name!r} in the index", err=True)
     click.echo(
-        f"Indexed {plural(summary.sources, 'document')} into {plural(summary.passages, 'passage')}, "
-        f"{summary.terms:,} terms in {time.perf_counter() - started:.1f} s → {target}",
+        f"Removed {plural(summary.removed, 'document')} ({summary.unchanged:,} left) in {summary.seconds:.1f} s",
         err=True,
     )
-    if report.errors:
-        click.echo(f"{len(report.errors)} input error(s): those inputs were skipped.", err=True)
+    if summary.missing:
         sys.exit(1)
 
 
@@ -373,7 +499,7 @@ CITE_ERROR = 2
 @click.option("--max-citations", type=click.IntRange(1), default=2, show_default=True,
               help="At most N sources per claim.")
 @click.option("--min-support", type=click.FloatRange(0, 1, min_open=True), default=None,
-              help="The support score a passage needs to support a claim.  [default: 0.6, calibrated]")
+              help="The support score a passage needs to support a claim.  [default: 0.7, calibrated]")
 @click.option("--check", is_flag=True,
               help="Check the text's own [n] citations against its numbered source list instead.")
 def cite(file, index_dir, fmt, max_citations, min_support, check) -> None:

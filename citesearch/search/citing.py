@@ -22,8 +22,10 @@ claim ``c`` (between 0 and 1):
   (a capitalized word that does not start the claim, an acronym or mixed-case word such
   as ``PD-L1``, a word with letters and digits such as ``KEYNOTE-177``, a word with a drug
   name's stem such as ``-mab`` or ``-nib``) has all its words in ``p``; every *rare term*
-  (in at most :data:`RARE_FRACTION` of the passages, at least one passage's worth, or not
-  in the index at all) is in ``p``; and *negation agrees*: each clause of the claim is
+  (in at most :data:`RARE_FRACTION` of the passages, or in one) is in ``p`` (a word the
+  index lacks is in no passage: it costs coverage, its idf being the highest, but is not
+  required, since the index's counts say nothing of how specific it is; names and numbers
+  it lacks are); and *negation agrees*: each clause of the claim is
   matched to the clause of ``p`` that shares most of its idf weight (when that is at
   least half), and one may not be negated (``not``, ``no``, ``never``, ``n't``,
   ``without``, ...) while the other is not.
@@ -63,14 +65,14 @@ from .results import PassageRef, SourceRef
 if TYPE_CHECKING:
     from .searcher import Index
 
-DEFAULT_MIN_SUPPORT = 0.6
+DEFAULT_MIN_SUPPORT = 0.7
 """A passage supports a claim when its support score is at least this (calibrated)."""
 DEFAULT_MAX_CITATIONS = 2
 CANDIDATES = 10
 """Passages retrieved (BM25) per claim, then scored for support."""
 COVERAGE_WEIGHT = 0.7
 PROXIMITY = 3
-RARE_FRACTION = 0.001
+RARE_FRACTION = 0.01
 TITLE_MATCH = 0.75
 """How alike (difflib's ratio, after folding case and punctuation) a listed source's title
 and an indexed one must be for ``check`` to take them for the same."""
@@ -295,11 +297,6 @@ _NUMBER = re.compile(
     + r")(?!\w)",
     re.IGNORECASE,
 )
-_COMMON = frozenset(
-    "does did doing just shall really quite usually generally typically like used uses use using make makes "
-    "made new".split()
-)
-"""Function words that the stop word list lacks: never rare terms, even when the index lacks them."""
 _NAME_WORD = re.compile(r"[^\W_](?:[\w'\u2019-]*[^\W_])?")
 _DRUG_STEM = re.compile(
     r"(?:mab|nib|cept|parib|ciclib|lisib|platin|taxel|rubicin|mycin|cillin|floxacin|vudine|navir|previr|"
@@ -476,7 +473,7 @@ class _Analysis:
             if k is None or k in seen or f.isdigit() or f in named:
                 continue
             seen.add(k)
-            if (isinstance(k, str) and f not in _COMMON) or (isinstance(k, int) and self.df[k] <= self.rare_df):
+            if isinstance(k, int) and self.df[k] <= self.rare_df:
                 rare.append((k, plain[s:e]))
         query = dict(Counter(k for k in keys if isinstance(k, int)))
         return _Claim(keys, weight, numbers_in(plain), names, rare, self.clauses(plain, spans), query)
@@ -689,6 +686,19 @@ class _Citer:
             citation = numbers[i] if numbers else 0
             out.append(Evidence(citation, s.score, passage, source, self.snippet(claim, passage.text), s))
         return tuple(out)
+
+
+def best_support(index: Index, claims: list[str], candidates: int = CANDIDATES, method: str = "bm25") -> list[Support]:
+    """The best support each claim (taken whole, not split) finds among its candidates;
+    what :func:`cite` compares with ``min_support``. For calibration and experiments."""
+    citer = _Citer(index, candidates, method)
+    analyzed = citer.analyze(claims)
+    out = []
+    for claim, rows in zip(analyzed, citer.retrieve(analyzed)):
+        scored = citer.score(claim, rows)
+        top = max((s for _, s in scored.pairs), key=lambda s: (s.score, s.lexical), default=None)
+        out.append(top or Support(0.0, 0.0, 0.0))
+    return out
 
 
 def cite(

@@ -352,7 +352,10 @@ def _heading_like(plain: str) -> bool:
     """A line that reads as a plain-text heading or a menu entry: no closing
     punctuation and at most 12 words ("Direct answer", "How it works")."""
     stripped = plain.strip()
-    return not stripped or (stripped[-1] not in _CLOSING + "\"'\u201d)" and len(stripped.split()) <= 12)
+    if not stripped:
+        return True
+    ends_sentence = stripped[-1] in _CLOSING + "\"'\u201d)" or re.search(r"[.!?]\s", stripped)
+    return not ends_sentence and len(stripped.split()) <= 12
 
 
 def is_claim(sentence: Sentence) -> bool:
