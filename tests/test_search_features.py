@@ -423,7 +423,7 @@ def test_version_flags(flag):
     assert ok(flag).stdout == f"citesearch, version {version('citesearch')}\n"
 
 
-COMMANDS = ("index", "search", "batch", "evaluate", "tune", "info", "sources", "show")
+COMMANDS = ("index", "remove", "search", "batch", "evaluate", "tune", "cite", "info", "sources", "show")
 
 
 @pytest.mark.parametrize("width", [None, 60, 100])

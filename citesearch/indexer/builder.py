@@ -43,7 +43,7 @@ import numpy as np
 
 from .. import __version__
 from ..corpus import DEFAULT_OVERLAP, DEFAULT_WORDS, Document, DocumentReader, JsonlLines, LoadReport
-from ..corpus.loading import Batch, FirstIdWins
+from ..corpus.loading import Batch, FirstIdWins, InputFile
 from ..corpus.passages import DEFAULT_TITLE_WEIGHT, _sentence_splitter, passage_spans
 from ..errors import CitesearchError, NoInputError
 from ..plural import plural
@@ -52,7 +52,7 @@ from .analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, TermMapper, Tokeniz
 from .impacts import PREFIX, impact_prefixes
 from .manifest import DEFAULT_METHOD, Counts, Manifest
 from .numbering import FormIds
-from .storage import IndexWriter, source_row, writing
+from .storage import IndexWriter, sha256_of, source_row, writing
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +410,11 @@ def _save_bm25(
     the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
     indptr, passages, tf = postings
     df = np.diff(indptr)
-    term_idf = bm25.idf(settings.bm25, df, len(lengths))
+    # Terms no passage has any more (after an update) are left out of the idf, whose
+    # Okapi floor takes the mean over the terms: as if they had never been indexed.
+    term_idf = np.zeros(len(df))
+    used = df > 0
+    term_idf[used] = bm25.idf(settings.bm25, df[used], len(lengths))
     terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
     weights = np.empty(len(tf), dtype=np.float32)
     for a in range(0, len(tf), _BLOCK):
@@ -463,6 +467,33 @@ def _manifest(
         build_seconds=round(seconds, 3),
         title_weight=settings.title_weight,
     )
+
+
+# -- the input files, for updates ---------------------------------------------------------------
+
+
+def input_key(path: str | os.PathLike[str]) -> str:
+    """How the store's ``inputs`` name a file: its absolute path."""
+    return os.path.abspath(path)
+
+
+def input_row(f: InputFile) -> tuple[str, str, int, int, str]:
+    """A file's row of the store's ``inputs``: (file, display, bytes, mtime_ns, sha256)."""
+    st = os.stat(f.path)
+    return (input_key(f.path), f.display, st.st_size, st.st_mtime_ns, sha256_of(f.path))
+
+
+def _input_rows(files: list[InputFile]) -> list[tuple[str, str, int, int, str]]:
+    """The ``inputs`` rows of the files read (checksummed on two threads)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of the GIL
+        return [r for r in pool.map(_maybe_input_row, files) if r is not None]
+
+
+def _maybe_input_row(f: InputFile) -> tuple[str, str, int, int, str] | None:
+    try:
+        return input_row(f) if os.path.isfile(f.path) else None
+    except OSError:
+        return None
 
 
 # -- plumbing ----------------------------------------------------------------------------------
@@ -598,6 +629,7 @@ def build_index(
     reader = documents if isinstance(documents, DocumentReader) else None
     ids = reader.ids if reader else FirstIdWins(LoadReport())
     batches = reader.batches(CHUNK) if reader else _batches_of(documents, CHUNK)
+    inputs: Future | None = None
     with _collector_paused(), writing(target) as writer:
         rows, term_ids = _StoreRows(writer), _TermIds(mapper)
         for batch, analyzed in _analyzed(batches, settings, workers):
@@ -606,6 +638,8 @@ def build_index(
             term_ids.add(analyzed)
         if reader:
             reader.finish()
+            if isinstance(reader.files, list):  # what was read, for updates (while the arrays are made)
+                inputs = ThreadPoolExecutor(max_workers=1).submit(_input_rows, reader.files)
         if not mapper.terms_by_id:
             raise NoInputError(
                 f"no words to index in the {plural(rows.sources, 'document')} read "
@@ -625,6 +659,8 @@ def build_index(
         log.debug("arrays and vocabulary written: %.1f s", time.perf_counter() - started)
         seconds = time.perf_counter() - started
         counts = Counts(rows.sources, rows.passages, len(terms), len(postings.tf), int(lengths.sum()))
+        if inputs is not None:
+            writer.set_inputs(inputs.result())
         writer.commit(_manifest(settings, mapper, method, counts, avgdl, seconds))
     log.debug("committed: %.1f s", time.perf_counter() - started)
     return BuildSummary(counts.sources, counts.passages, counts.terms, counts.postings, seconds)

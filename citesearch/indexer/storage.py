@@ -118,7 +118,7 @@ def source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) ->
     )
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: str | os.PathLike[str]) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -143,7 +143,7 @@ class IndexWriter:
 
     def __init__(self, target: str | os.PathLike[str], base: IndexReader | None = None):
         self.target = Path(target)
-        _check_replaceable(self.target)
+        check_replaceable(self.target)
         self.created = not self.target.exists()  # a failed first build leaves no folder
         self._lock = writer_lock(self.target)
         self._lock.__enter__()
@@ -260,7 +260,7 @@ class IndexWriter:
         self._finish_store()
         files = sorted(p.name for p in self.tmp.iterdir())
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of the GIL
-            digests = pool.map(_sha256, [self.tmp / name for name in files])
+            digests = pool.map(sha256_of, [self.tmp / name for name in files])
             checksums = {name: FileEntry((self.tmp / name).stat().st_size, d) for name, d in zip(files, digests)}
         for name in files:
             _fsync(self.tmp / name)
@@ -337,7 +337,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _check_replaceable(target: Path) -> None:
+def check_replaceable(target: Path) -> None:
     """Refuse to replace a folder that is not an index (a typo must not cost files). A
     folder holding only what a killed first build left (a lock, a generation) is one."""
     if target.exists():
@@ -461,6 +461,12 @@ class IndexReader:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
@@ -480,7 +486,7 @@ class IndexReader:
         bad += sorted(expected - set(self.manifest.files))
         for name, meta in self.manifest.files.items():
             p = self.data_dir / name
-            if not p.is_file() or _sha256(p) != meta.sha256:
+            if not p.is_file() or sha256_of(p) != meta.sha256:
                 bad.append(name)
         return bad
 

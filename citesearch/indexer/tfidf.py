@@ -40,7 +40,7 @@ def passage_weights(
     df = np.diff(indptr)
     smooth = int(params.smooth_idf)
     idf = np.full(len(df), n_passages + smooth, dtype=np.float64)
-    idf /= df + float(smooth)
+    idf /= np.maximum(df + float(smooth), 1.0)  # a term no passage has any more (updates): never a 0 df
     np.log(idf, out=idf)
     idf += 1.0
     weights = tf.astype(np.float64)

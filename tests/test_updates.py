@@ -1,0 +1,246 @@
+"""Updating an index in place (``citesearch index`` on an existing index, ``remove``):
+after any sequence of updates, every ranking equals a fresh build's of the same documents."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import data_dir, fails, ok
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from citesearch.corpus import load_documents
+from citesearch.indexer.builder import build_index
+from citesearch.indexer.updating import remove_documents, update_index
+from citesearch.search.expansion import RM3
+from citesearch.search.options import SearchOptions
+from citesearch.search.searcher import Index
+
+WORDS = [f"w{i}" for i in range(40)] + ["volcano", "lava", "glacier", "ice", "fjord", "geyser", "ash", "basalt"]
+QUERIES = ["volcano lava", "glacier ice fjord", "w1 w2 w3", "geyser", "ash basalt w5", '"volcano lava"', "w7 -w8"]
+
+
+def _text(rng: np.random.Generator, n: int) -> str:
+    # Zipf-like: a few words common, most rare, so that scores rarely tie.
+    p = 1 / np.arange(1, len(WORDS) + 1)
+    words = rng.choice(WORDS, size=n, p=p / p.sum())
+    return " ".join(words) + "."
+
+
+class Corpus:
+    """A folder of text files and one JSONL collection, changed step by step."""
+
+    def __init__(self, root: Path, seed: int):
+        self.root = root
+        self.rng = np.random.default_rng(seed)
+        self.records: dict[str, str] = {}
+        root.mkdir()
+        self.counter = 0
+
+    def _new_id(self) -> str:
+        self.counter += 1
+        return f"n{self.counter}"
+
+    def write_jsonl(self) -> None:
+        path = self.root / "c.jsonl"
+        if self.records:
+            lines = [json.dumps({"_id": i, "title": f"Title {i}", "text": t}) for i, t in self.records.items()]
+            path.write_text("\n".join(lines) + "\n")
+        elif path.exists():
+            path.unlink()
+
+    def apply(self, op: str) -> None:
+        files = sorted(self.root.glob("*.txt"))
+        if op == "add-file":
+            (self.root / f"{self._new_id()}.txt").write_text(_text(self.rng, int(self.rng.integers(5, 60))))
+        elif op == "change-file" and files:
+            files[int(self.rng.integers(len(files)))].write_text(_text(self.rng, int(self.rng.integers(5, 60))))
+        elif op == "delete-file" and files:
+            files[int(self.rng.integers(len(files)))].unlink()
+        elif op == "add-record":
+            self.records[self._new_id()] = _text(self.rng, int(self.rng.integers(5, 400)))  # long: several passages
+            self.write_jsonl()
+        elif op == "change-record" and self.records:
+            key = list(self.records)[int(self.rng.integers(len(self.records)))]
+            self.records[key] = _text(self.rng, int(self.rng.integers(5, 60)))
+            self.write_jsonl()
+        elif op == "drop-record" and self.records:
+            del self.records[list(self.records)[int(self.rng.integers(len(self.records)))]]
+            self.write_jsonl()
+
+    def has_documents(self) -> bool:
+        return bool(self.records) or any(self.root.glob("*.txt"))
+
+
+def _ranked(index: Index, query: str, options: SearchOptions) -> list[tuple[str, float]]:
+    results = index.search(query, k=1000, options=options).results
+    return [(r.passage.id, r.score) for r in results]
+
+
+def _assert_same_rankings(updated: Path, fresh: Path, exact_ties: bool) -> None:
+    with Index.open(updated) as a, Index.open(fresh) as b:
+        assert a.reader.manifest.counts == b.reader.manifest.counts
+        assert a.reader.manifest.avg_passage_length == pytest.approx(b.reader.manifest.avg_passage_length, rel=1e-12)
+        methods = [SearchOptions(method="bm25"), SearchOptions(method="tfidf")]
+        if exact_ties:  # the fusion and the feedback read ranks, which ties order by passage row
+            methods += [SearchOptions(method="hybrid"), SearchOptions(method="bm25", expand=RM3(3, 5, 0.6))]
+        for options in methods:
+            for query in QUERIES:
+                x, y = _ranked(a, query, options), _ranked(b, query, options)
+                assert len(x) == len(y), (query, options)
+                # The same passages with the same scores, ties aside (ordered by id here).
+                x.sort(key=lambda p: (-round(p[1], 5), p[0]))
+                y.sort(key=lambda p: (-round(p[1], 5), p[0]))
+                assert [p for p, _ in x] == [p for p, _ in y], (query, options)
+                np.testing.assert_allclose([s for _, s in x], [s for _, s in y], rtol=1e-6)
+
+
+def _no_ties(index_dir: Path) -> bool:
+    with Index.open(index_dir) as index:
+        for query in QUERIES:
+            for method in ("bm25", "tfidf"):
+                scores = [r.score for r in index.search(query, k=1000, method=method).results]
+                if len(set(np.round(scores, 9))) != len(scores):
+                    return False
+    return True
+
+
+OPS = st.sampled_from(["add-file", "change-file", "delete-file", "add-record", "change-record", "drop-record"])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**16), steps=st.lists(st.lists(OPS, min_size=1, max_size=4), min_size=1, max_size=4))
+def test_any_sequence_of_updates_ranks_as_a_fresh_build(tmp_path_factory, seed, steps):
+    base = tmp_path_factory.mktemp("updates")
+    corpus = Corpus(base / "docs", seed)
+    for op in ("add-file", "add-file", "add-record", "add-record"):
+        corpus.apply(op)
+    index = base / "index"
+    build_index(load_documents([corpus.root]), index, workers=1)
+    for i, step in enumerate(steps):
+        for op in step:
+            corpus.apply(op)
+        assume(corpus.has_documents())
+        update_index(index, [corpus.root], workers=1)
+        fresh = base / f"fresh{i}"
+        build_index(load_documents([corpus.root]), fresh, workers=1)
+        _assert_same_rankings(index, fresh, exact_ties=_no_ties(fresh))
+
+
+def test_an_update_reads_only_what_changed_and_says_what_it_did(tmp_path):
+    corpus = Corpus(tmp_path / "docs", 1)
+    for op in ["add-file"] * 3 + ["add-record"] * 5:
+        corpus.apply(op)
+    index = tmp_path / "index"
+    ok("index", corpus.root, "--index", index)
+    before = (index / "manifest.json").read_text()
+    result = ok("index", corpus.root, "--index", index)
+    assert "Nothing changed (8 documents)" in result.stderr
+    assert (index / "manifest.json").read_text() == before  # nothing written
+    os.utime(corpus.root / "n1.txt")  # touched, same content
+    assert "Nothing changed" in ok("index", corpus.root, "--index", index).stderr
+    corpus.apply("change-record")
+    corpus.apply("add-file")
+    (corpus.root / "n2.txt").unlink()
+    result = ok("index", corpus.root, "--index", index)
+    assert "Added 1, updated 1, removed 1 document (6 unchanged)" in result.stderr, result.stderr
+
+
+def test_documents_from_other_paths_stay(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "one.txt").write_text("Volcanoes erupt lava.")
+    (b / "two.txt").write_text("Glaciers carve fjords.")
+    index = tmp_path / "index"
+    ok("index", a, "--index", index)
+    ok("index", b / "two.txt", "--index", index)
+    ids = {r["id"] for r in json.loads(ok("sources", "--index", index, "--format", "json").stdout)}
+    assert ids == {"one.txt", "two.txt"}
+    (b / "two.txt").unlink()
+    ok("index", a, "--index", index)  # b is not under the paths given: its document stays
+    assert len(json.loads(ok("sources", "--index", index, "--format", "json").stdout)) == 2
+    ok("index", b, "--index", index)  # now it is, and its file is gone
+    ids = {r["id"] for r in json.loads(ok("sources", "--index", index, "--format", "json").stdout)}
+    assert ids == {"one.txt"}
+
+
+def test_rebuild_starts_from_empty_and_changed_settings_need_it(tmp_path):
+    a = tmp_path / "a"
+    a.mkdir()
+    (a / "one.txt").write_text("Volcanoes erupt lava.")
+    (tmp_path / "two.txt").write_text("Glaciers carve fjords.")
+    index = tmp_path / "index"
+    ok("index", a, "--index", index)
+    ok("index", tmp_path / "two.txt", "--index", index)
+    result = fails("index", a, "--index", index, "--passage-words", 50)
+    assert "--passage-words" in result.stderr and "--rebuild" in result.stderr
+    ok("index", a, "--index", index, "--passage-words", 50, "--rebuild")
+    ids = {r["id"] for r in json.loads(ok("sources", "--index", index, "--format", "json").stdout)}
+    assert ids == {"one.txt"}
+    # The same settings, given again, are no change.
+    ok("index", a, "--index", index, "--passage-words", 50)
+
+
+def test_remove_by_id_path_and_folder(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    (docs / "sub" / "two.txt").write_text("Glaciers carve fjords.")
+    (docs / "sub" / "three.txt").write_text("Geysers spout water.")
+    (docs / "c.jsonl").write_text('{"_id": "d1", "text": "Basalt is volcanic rock."}\n{"_id": "d2", "text": "Ash."}\n')
+    index = tmp_path / "index"
+    ok("index", docs, "--index", index)
+    assert "Removed 1 document" in ok("remove", "d1", "--index", index).stderr
+    assert "Removed 2 documents" in ok("remove", docs / "sub", "--index", index).stderr
+    result = fails("remove", "nothing-like-this", "one.txt", "--index", index)
+    assert "nothing-like-this" in result.stderr and "Removed 1 document" in result.stderr
+    ids = [r["id"] for r in json.loads(ok("sources", "--index", index, "--format", "json").stdout)]
+    assert ids == ["d2"]
+    assert ok("info", "--index", index, "--verify").stdout
+    # Removing the last document is refused: the index stays as it was.
+    result = fails("remove", "d2", "--index", index)
+    assert "no passages" in result.stderr
+    assert [r["id"] for r in json.loads(ok("sources", "--index", index, "--format", "json").stdout)] == ["d2"]
+
+
+def test_a_term_gone_from_every_passage_is_gone_from_the_vocabulary(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    (docs / "two.txt").write_text("Glaciers carve fjords.")
+    index = tmp_path / "index"
+    build_index(load_documents([docs]), index, workers=1)
+    remove_documents(index, ["two.txt"])
+    with sqlite3.connect(data_dir(index) / "store.sqlite") as db:
+        assert not db.execute("SELECT * FROM terms WHERE term LIKE 'glacier%'").fetchall()
+        assert not db.execute("SELECT * FROM forms WHERE form = 'glaciers'").fetchall()
+    with Index.open(index) as idx:
+        found = idx.search("glaciers lava")
+        assert found.unmatched == ("glaciers",)
+        assert [r.source.id for r in found.results] == ["one.txt"]
+    # And it comes back, under a new id, when a document brings it back.
+    (docs / "three.txt").write_text("Glaciers again.")
+    update_index(index, [docs], workers=1)
+    with Index.open(index) as idx:
+        assert [r.source.id for r in idx.search("glaciers").results] == ["three.txt"]
+
+
+def test_an_open_index_answers_from_its_snapshot_during_and_after_an_update(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    index = tmp_path / "index"
+    build_index(load_documents([docs]), index, workers=1)
+    with Index.open(index) as before:
+        (docs / "two.txt").write_text("Lava fields cool into basalt.")
+        update_index(index, [docs], workers=1)
+        assert [r.source.id for r in before.search("lava").results] == ["one.txt"]
+        with Index.open(index) as after:
+            assert sorted(r.source.id for r in after.search("lava").results) == ["one.txt", "two.txt"]
+    assert sorted(p.name for p in index.iterdir()) == ["g000002", "lock", "manifest.json"]
