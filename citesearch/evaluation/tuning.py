@@ -40,6 +40,7 @@ from ..search.batch import BatchOptions, ranked_ids
 from ..search.expansion import RM3
 from ..search.options import AGGREGATES, SearchOptions
 from ..search.searcher import Index
+from ..workers import die_with
 from .evaluate import natural_key
 from .measures import Measure, parse_measure
 from .trec import Qrels, read_qrels
@@ -360,7 +361,7 @@ class _Runner:
             return
         if self.pool is None:
             ctx = multiprocessing.get_context("fork")
-            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=self.state)
+            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(*self.state, os.getpid()))
         yield from self.pool.imap(_work, configurations)
 
     def close(self) -> None:
@@ -388,16 +389,24 @@ def _scores(
     return values, errors
 
 
-_worker: tuple[Index, list[tuple[str, str]], Qrels, Measure] | None = None
+_worker: tuple[Index, list[tuple[str, str]], Qrels, Measure] | CitesearchError | None = None
 
 
-def _init_worker(index_path: str, queries: list[tuple[str, str]], qrels: Qrels, measure: Measure) -> None:
+def _init_worker(
+    index_path: str, queries: list[tuple[str, str]], qrels: Qrels, measure: Measure, parent: int
+) -> None:
     global _worker
-    _worker = (Index.open(index_path), queries, qrels, measure)
+    die_with(parent)
+    try:
+        _worker = (Index.open(index_path), queries, qrels, measure)
+    except CitesearchError as exc:  # raised by the first task instead (see search.batch)
+        _worker = exc
 
 
 def _work(settings: SearchOptions) -> tuple[SearchOptions, np.ndarray, dict[str, str]]:
     if _worker is None:
         raise RuntimeError("tuning worker not initialized")
+    if isinstance(_worker, CitesearchError):
+        raise _worker
     index, *rest = _worker
     return (settings, *_scores(index, settings, *rest))

@@ -47,6 +47,7 @@ from ..corpus.loading import Batch, FirstIdWins, InputFile
 from ..corpus.passages import DEFAULT_TITLE_WEIGHT, _sentence_splitter, passage_spans
 from ..errors import CitesearchError, NoInputError
 from ..plural import plural
+from ..workers import die_with
 from . import bm25, tfidf
 from .analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, TermMapper, Tokenizer, stopword_list
 from .impacts import PREFIX, impact_prefixes
@@ -545,8 +546,9 @@ def _work(batch: Batch, title_weight: int = 1) -> tuple:
 _worker: _Analysis | None = None  # a worker process's state, made by _start_worker
 
 
-def _start_worker(settings: _AnalysisSettings) -> None:
+def _start_worker(settings: _AnalysisSettings, parent: int) -> None:
     global _worker
+    die_with(parent)
     _worker = _Analysis(settings)
 
 
@@ -578,7 +580,8 @@ def _analyzed(batches: Iterator[Batch], settings: IndexSettings, workers: int) -
     # Not multiprocessing.Pool: its worker-handling thread waits on the results pipe
     # too, and spins while a result sits there unread (1.5 s of the parent's CPU and
     # GIL at 1M passages).
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker, initargs=(analysis,)) as pool:
+    start = {"initializer": _start_worker, "initargs": (analysis, os.getpid())}
+    with ProcessPoolExecutor(workers, mp_context=ctx, **start) as pool:
         in_flight: deque[tuple[Batch, Future]] = deque()
         for batch in batches:
             in_flight.append((batch, pool.submit(_analyze_in_worker, *_work(batch, settings.title_weight))))

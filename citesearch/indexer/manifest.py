@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import IndexCorrupt, IndexNotFound, IndexVersionError
 from .analysis import AnalyzerConfig
 from .bm25 import BM25Params
+from .locking import writer_lock
 from .tfidf import TfidfParams
 
 FORMAT = "citesearch-index"
@@ -277,9 +278,12 @@ def _fsync_dir(folder: str | os.PathLike[str]) -> None:
 
 
 def save_tuned(folder: str | os.PathLike[str], tuned: TunedSettings | None) -> Manifest:
-    """Save ``tuned`` as the index's search settings (None removes them); the new manifest."""
-    manifest = replace(read_manifest(folder), tuned=tuned)
-    write_manifest(folder, manifest)
+    """Save ``tuned`` as the index's search settings (None removes them); the new manifest.
+    As a writer: while no other writes (an update would otherwise undo it)."""
+    read_manifest(folder)  # no index: say so, before the lock makes a folder
+    with writer_lock(folder):
+        manifest = replace(read_manifest(folder), tuned=tuned)
+        write_manifest(folder, manifest)
     return manifest
 
 

@@ -8,6 +8,8 @@ renamed into place at the end.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import multiprocessing
 import os
@@ -19,6 +21,7 @@ from pathlib import Path
 from ..errors import CitesearchError
 from ..evaluation.trec import trec_lines
 from ..indexer.manifest import Manifest, read_manifest
+from ..workers import die_with
 from .options import OptionError, SearchOptions
 from .query import parse_query, plain_query
 from .searcher import Index
@@ -45,6 +48,9 @@ class BatchOptions:
             raise OptionError(f"unknown level {self.level!r}; choose from {', '.join(LEVELS)}")
         if self.fmt not in RUN_FORMATS:
             raise OptionError(f"unknown run format {self.fmt!r}; choose from {', '.join(RUN_FORMATS)}")
+        if self.run_name is not None and (not self.run_name or any(c.isspace() for c in self.run_name)):
+            # The tag is the last field of every run-file line, which white space separates.
+            raise OptionError(f"the run name must be one word, without white space: {self.run_name!r}")
 
     def resolve(self, manifest: Manifest) -> BatchOptions:
         """These options with the index's defaults filled in, the run tag included."""
@@ -96,17 +102,25 @@ def run_one(index: Index, qid: str, text: str, opts: BatchOptions) -> tuple[str,
     return trec_lines(qid, pairs, opts.run_name), None
 
 
-_worker: tuple[Index, BatchOptions] | None = None
+_worker: tuple[Index, BatchOptions] | CitesearchError | None = None
 
 
-def _init_worker(path: str, opts: BatchOptions, compiled: bool) -> None:
+def _init_worker(path: str, opts: BatchOptions, compiled: bool, parent: int) -> None:
     global _worker
-    _worker = (Index.open(path, compiled), opts)
+    die_with(parent)
+    try:
+        _worker = (Index.open(path, compiled), opts)
+    except CitesearchError as exc:
+        # Raised here, it would make the pool start another worker, forever; raised by
+        # the first task, it reaches the caller as one error.
+        _worker = exc
 
 
 def _work(chunk: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
     if _worker is None:
         raise RuntimeError("batch worker not initialized")
+    if isinstance(_worker, CitesearchError):
+        raise _worker
     index, opts = _worker
     return [run_one(index, qid, text, opts) for qid, text in chunk]
 
@@ -139,7 +153,7 @@ def run_queries(
                 yield run_one(index, qid, text, opts)
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(str(index_path), opts, compiled)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(str(index_path), opts, compiled, os.getpid())) as pool:
         for results in pool.imap(_work, chunks):
             yield from results
 
@@ -167,23 +181,52 @@ def _load_compiled() -> bool:
     return True
 
 
-def write_atomically(path: str | os.PathLike[str], pieces: Iterator[str]) -> int:
-    """Write ``pieces`` to a temporary file beside ``path``, then rename it; returns bytes."""
+def write_atomically(path: str | os.PathLike[str], pieces: Iterator[str], probe: bool = False) -> int:
+    """Write ``pieces`` to a temporary file beside ``path``, then rename it; returns bytes.
+
+    The file gets the permissions of the one it replaces, else those a new file gets
+    (0666 less the umask), not mkstemp's 0600. A path that cannot be written (its folder
+    cannot be made, a full disk...) is a :class:`CitesearchError`, raised before
+    ``pieces`` is first asked for when it can be; the temporary file is removed. With
+    ``probe``, only that is checked: nothing is written."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if probe:
+        os.close(fd)
+        os.unlink(tmp)
+        return 0
     size = 0
     try:
-        os.fchmod(fd, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask())  # mkstemp's is 0600
+        os.fchmod(fd, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for piece in pieces:
                 f.write(piece)
                 size += len(piece)
         os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise _cannot_write(path, exc) from None
         raise
     return size
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`CitesearchError` now if :func:`write_atomically` could not write
+    ``path`` (by making its folder and a temporary file there, as it will): before the
+    work whose result the file is to hold."""
+    write_atomically(path, iter(()), probe=True)
+
+
+def _cannot_write(path: str | os.PathLike[str], exc: OSError) -> CitesearchError:
+    return CitesearchError(f"{os.fspath(path)}: cannot write: {exc.strerror or exc}")
 
 
 def _umask() -> int:
