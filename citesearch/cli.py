@@ -7,6 +7,7 @@ diagnostics to stderr. Heavy imports (NLTK, and scikit-learn through it) happen 
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import shutil
@@ -39,6 +40,19 @@ FORMATS = tuple(RENDERERS)
 FUSIONS = tuple(FUSERS)
 
 
+class FiniteRange(click.FloatRange):
+    """A float option's range, which refuses nan and inf as well (click's lets nan
+    through every bound, and inf through an open one)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
 def _fail(message: str, hint: str | None = None) -> None:
     click.echo(f"Error: {message}" + (f" — {hint}" if hint else ""), err=True)
     sys.exit(1)
@@ -57,6 +71,10 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             # The reader went away (`| head`): stop quietly.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
+        except OSError as exc:  # a full disk, a folder we may not write to: what and where, in one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+            _fail(f"{where}{exc.strerror or exc}", "Free some space and run again." if full else None)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -180,8 +198,8 @@ def cli() -> None:
 @click.option(
     "--variant", type=click.Choice(VARIANTS), default=None, help=f"BM25 variant.  [default: {BM25Params.variant}]"
 )
-@click.option("--k1", type=click.FloatRange(0), default=None, help=f"BM25 k1.  [default: {DEFAULT_K1}]")
-@click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help=f"BM25 b.  [default: {DEFAULT_B}]")
+@click.option("--k1", type=FiniteRange(0), default=None, help=f"BM25 k1.  [default: {DEFAULT_K1}]")
+@click.option("--b", "b", type=FiniteRange(0, 1), default=None, help=f"BM25 b.  [default: {DEFAULT_B}]")
 @click.option(
     "--method",
     type=click.Choice(METHODS),
@@ -430,8 +448,8 @@ class QueryCommand(click.Command):
 @click.option(
     "--variant", type=click.Choice(VARIANTS), default=None, help="BM25 variant for this query.  [default: the index's]"
 )
-@click.option("--k1", type=click.FloatRange(0), default=None, help="BM25 k1 for this query.")
-@click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b for this query.")
+@click.option("--k1", type=FiniteRange(0), default=None, help="BM25 k1 for this query.")
+@click.option("--b", "b", type=FiniteRange(0, 1), default=None, help="BM25 b for this query.")
 @expand_option
 @expand_runs_option
 @click.option(
@@ -498,7 +516,7 @@ CITE_ERROR = 2
               "[unsupported] after the rest, then the sources.")
 @click.option("--max-citations", type=click.IntRange(1), default=2, show_default=True,
               help="At most N sources per claim.")
-@click.option("--min-support", type=click.FloatRange(0, 1, min_open=True), default=None,
+@click.option("--min-support", type=FiniteRange(0, 1, min_open=True), default=None,
               help="The support score a passage needs to support a claim.  [default: 0.7, calibrated]")
 @click.option("--check", is_flag=True,
               help="Check the text's own [n] citations against its numbered source list instead.")
@@ -721,7 +739,7 @@ def _rm3_option(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--fb-weight",
-                type=click.FloatRange(0, 1),
+                type=FiniteRange(0, 1),
                 default=None,
                 help=f"RM3 weight of the original query.  [default: the index's tuned RM3, else {RM3.weight}]",
             ),
@@ -920,7 +938,7 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_file, workers
 @click.option(
     "-l",
     "--relevance-level",
-    type=int,
+    type=click.IntRange(1),
     default=1,
     show_default=True,
     help="Minimum judgment that counts as relevant (trec_eval -l).",
@@ -1005,6 +1023,10 @@ def evaluate(
         raise click.UsageError("-o/--output needs a file: the report goes to standard output")
     if plot:
         report.pyplot()  # without matplotlib, fail before any work
+    if output:
+        from .search.batch import check_writable
+
+        check_writable(output)  # before the queries run
     judgments = read_qrels(qrels)
     bad_queries: list[str] = []
     sources: list[tuple[str, str, str, dict]] = []  # (run tag, file to name it by, file for messages, run)

@@ -191,3 +191,51 @@ def test_batch_on_an_index_that_cannot_be_opened_fails_once(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "damaged" in result.stderr
     assert not (tmp_path / "run.trec").exists()
+
+
+def _limited(limit: int):
+    """A child whose files may not grow past ``limit`` bytes: writes beyond fail (EFBIG),
+    as on a full disk."""
+    import resource
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_full_disk_during_a_build_or_update_is_one_line_and_keeps_the_index(tmp_path):
+    corpus = _corpus(tmp_path / "docs", 0)
+    index = tmp_path / "index"
+    assert _run("index", corpus, "--index", index).returncode == 0
+    before = (index / "manifest.json").read_bytes()
+    for args in (["index", _corpus(corpus, 1), "--index", index], ["index", corpus, "--index", index, "--rebuild"]):
+        result = subprocess.run(_cli(*args), capture_output=True, text=True, cwd=ROOT, timeout=120,
+                                preexec_fn=_limited(1 << 20))
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert "Traceback" not in result.stderr and lines[-1].startswith("Error: "), result.stderr
+        assert "space" in lines[-1] or "too large" in lines[-1] or "disk" in lines[-1]
+        assert (index / "manifest.json").read_bytes() == before
+        _check(index)
+        assert sorted(p.name for p in index.iterdir()) == sorted([data_dir(index).name, "lock", "manifest.json"])
+
+
+def test_an_index_folder_that_cannot_be_made_is_one_line(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Volcanoes erupt lava.")
+    result = _run("index", docs, "--index", docs / "a.txt" / "index")  # its parent is a file
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # not as root, who may write anywhere
+            result = _run("index", docs, "--index", locked / "index")
+            assert result.returncode == 1 and "Traceback" not in result.stderr
+            assert result.stderr.startswith("Error: ") and "ermission denied" in result.stderr
+    finally:
+        locked.chmod(0o700)

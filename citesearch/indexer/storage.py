@@ -161,6 +161,8 @@ class IndexWriter:
             self._pending: list[Future] = []
             self.db = self._call(self._connect, base is None).result()
         except BaseException:
+            if hasattr(self, "tmp"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
             self._lock.__exit__(None, None, None)
             if self.created:
                 shutil.rmtree(self.target, ignore_errors=True)
@@ -183,7 +185,10 @@ class IndexWriter:
         self._pending = [f for f in self._pending if not f.done() or f.exception()]
         for f in self._pending:
             if f.done() and f.exception():
-                raise f.exception()  # type: ignore[misc]
+                exc = f.exception()
+                if isinstance(exc, sqlite3.Error):
+                    raise CitesearchError(f"{self.tmp / STORE}: {exc}", hint="Free some space and run again.")
+                raise exc  # type: ignore[misc]
         self._pending.append(future)
         return future
 
@@ -245,16 +250,25 @@ class IndexWriter:
         self._call(self._execute, "CREATE UNIQUE INDEX sources_by_id ON sources(id)")
 
     def _finish_store(self) -> None:
-        for f in self._pending:
-            f.result()  # re-raises a failed write
-        self._thread.submit(self.db.commit).result()
-        self._thread.submit(self.db.close).result()
+        try:
+            for f in self._pending:
+                f.result()  # re-raises a failed write
+            self._thread.submit(self.db.commit).result()
+            self._thread.submit(self.db.close).result()
+        except sqlite3.Error as exc:  # "database or disk is full", most likely
+            raise CitesearchError(f"{self.tmp / STORE}: {exc}", hint="Free some space and run again.") from None
         self._thread.shutdown()
 
     def save_array(self, name: str, array: np.ndarray) -> None:
         if name not in ARRAYS:
             raise ValueError(f"unknown index array {name!r}")
-        np.save(self.tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        path = self.tmp / f"{name}.npy"
+        try:
+            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+        except OSError as exc:  # numpy's short write says neither where nor why
+            raise CitesearchError(
+                f"{path}: could not be written ({exc.strerror or exc})", hint="Is the disk full? Free some space."
+            ) from None
 
     def commit(self, manifest: Manifest) -> Path:
         self._finish_store()
@@ -274,7 +288,8 @@ class IndexWriter:
 
     def abort(self) -> None:
         try:
-            self._thread.submit(self.db.close).result()
+            with contextlib.suppress(Exception):  # already closed, or failing: the folder goes anyway
+                self._thread.submit(self.db.close).result()
             self._thread.shutdown()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
