@@ -244,3 +244,29 @@ def test_an_open_index_answers_from_its_snapshot_during_and_after_an_update(tmp_
         with Index.open(index) as after:
             assert sorted(r.source.id for r in after.search("lava").results) == ["one.txt", "two.txt"]
     assert sorted(p.name for p in index.iterdir()) == ["g000002", "lock", "manifest.json"]
+
+
+def test_verify_names_an_edited_manifest_a_file_dropped_from_its_list_and_a_changed_file(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    index = tmp_path / "index"
+    ok("index", docs, "--index", index)
+    assert "all files match" in ok("info", "--index", index, "--verify").stderr
+    manifest = index / "manifest.json"
+    original = manifest.read_text()
+    data = json.loads(original)
+    data["bm25"]["k1"] = 2.0  # an edited setting: still a valid manifest
+    manifest.write_text(json.dumps(data))
+    assert "manifest.json" in fails("info", "--index", index, "--verify").stderr
+    data = json.loads(original)
+    del data["files"]["bm25_weights.npy"]
+    data["checksum"] = ""  # and with a checksum that does not hide it either
+    manifest.write_text(json.dumps(data))
+    result = fails("info", "--index", index, "--verify")
+    assert "bm25_weights.npy" in result.stderr and "manifest.json" in result.stderr
+    manifest.write_text(original)
+    with open(data_dir(index) / "tfidf_weights.npy", "r+b") as f:
+        f.seek(-4, os.SEEK_END)
+        f.write(b"\x00\x00\x80\x7f")
+    assert "tfidf_weights.npy" in fails("info", "--index", index, "--verify").stderr
