@@ -61,3 +61,7 @@ class IndexClosed(CitesearchError):
 
 class QuerySyntaxError(CitesearchError):
     """The query could not be parsed, or has nothing to search for."""
+
+
+class FormatError(CitesearchError):
+    """A file's text could not be read in its format (whoever read it names the file)."""

@@ -15,11 +15,14 @@ import os
 import re
 from collections.abc import Callable, Iterator
 
+from ..errors import FormatError
+
 # A line of only punctuation under (or over) a heading line, as in reStructuredText and
 # Markdown setext headings.
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.,_])\1{2,}\s*$")
-# CommonMark ATX heading: closing #s count only after a space ("# Learn C#" keeps its #).
-_ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)(?:\s+#+)?\s*$")
+# CommonMark ATX heading: closing #s count only after a space ("# Learn C#" keeps its #),
+# taken off by _atx_text (a regex for them would take time quadratic in a run of spaces).
+_ATX = re.compile(r"^\s{0,3}#{1,6}\s(.+)$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # A rule: three or more of one of - * _ =, spaces between allowed ("---", "* * *", "===").
 # Never a title: it is a thematic break, or the underline of a heading.
@@ -137,7 +140,8 @@ def _title(text: str, name: str = "", declared: str | None = None, heading: str 
 # one of no keys at all (blank and comment lines only: Jekyll's empty "---\n---"), is
 # front matter: a text that opens with a rule of dashes over other text keeps its lines.
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
-_YAML_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$")
+_YAML_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*))?$")  # the value keeps trailing blanks
+_YAML_COMMENT = re.compile(r"\s#")
 _YAML_OTHER = re.compile(r"^(?:[ \t]+\S|[ \t]*#|-(?:[ \t]|$))")
 
 
@@ -167,7 +171,7 @@ def _yaml_title(lines: list[str]) -> str | None:
         m = _YAML_KEY.match(line)
         if not m or m.group(1).lower() != "title":
             continue
-        value = m.group(2) or ""
+        value = (m.group(2) or "").rstrip(" \t")
         # Continuation lines: a block scalar (| or >) or a plain value over several lines.
         more = []
         for nxt in lines[i + 1 :]:
@@ -182,7 +186,8 @@ def _yaml_title(lines: list[str]) -> str | None:
             inner = value[1:end] if end > 0 else value[1:]
             value = inner.replace("''", "'") if quote == "'" else re.sub(r"\\(.)", r"\1", inner)
         else:
-            value = " ".join([re.sub(r"\s+#.*$", "", value), *more])
+            comment = _YAML_COMMENT.search(value)
+            value = " ".join([value[: comment.start()] if comment else value, *more])
         return " ".join(value.split()) or None
     return None
 
@@ -207,8 +212,9 @@ def _markdown_heading(text: str) -> str | None:
             continue
         m = _ATX.match(line)
         if m:
-            if not _RULE.match(m.group(1)):
-                return m.group(1)
+            heading = _atx_text(m.group(1))
+            if not _RULE.match(heading):
+                return heading
             continue
         below = lines[i + 1] if i + 1 < len(lines) else ""
         if (
@@ -237,8 +243,21 @@ _MD_MARKUP = (
 )
 
 
+def _atx_text(text: str) -> str:
+    """An ATX heading's text without its closing ``#``s (only after a blank) and blanks."""
+    text = text.strip()
+    bare = text.rstrip("#")
+    return bare.rstrip() if bare != text and bare[-1:].isspace() else text
+
+
+# Headings are cut to this before their inline markup is taken off (its patterns take
+# time quadratic in the length of what they search): no title is longer.
+_TITLE_CHARS = 1000
+
+
 def _strip_markdown(title: str) -> str:
     """``The **first** [crack](x)`` → ``The first crack``."""
+    title = title[:_TITLE_CHARS]
     literals: list[str] = []
 
     def aside(m: re.Match) -> str:
@@ -288,6 +307,7 @@ def _rst_span(text: str) -> str:
 
 def _strip_rst(title: str) -> str:
     """``The ``code`` and :func:`parse` *here*`` → ``The code and parse here``."""
+    title = title[:_TITLE_CHARS]
     literals: list[str] = []
 
     def aside(m: re.Match) -> str:
@@ -324,26 +344,67 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BREAKS = re.compile(r"\s*\n\s*\n\s*")
 
 
+# What Python's html.parser (before 3.13.4) scans to the end of the text for, each time:
+# a markup opener with no closer after it is rescanned at every later "<", quadratic.
+_COMMENT_CLOSE = re.compile(r"(?=--\s*>)")  # html.parser's, found at every start
+_SECTION_CLOSE = re.compile(r"(?=]\s*]\s*>)")
+_OPENER = re.compile(r"<!(?:--|\[(cdata)?)", re.IGNORECASE)
+
+
+def _last(pattern: re.Pattern[str], text: str) -> int:
+    last = -1
+    for last_match in pattern.finditer(text):
+        last = last_match.start()
+    return last
+
+
+def _safe_markup(text: str) -> str:
+    """``text`` with what would make html.parser take quadratic time, or fail, made
+    plain, in one pass: a ``<`` after the last ``>`` (it opens nothing that closes), a
+    comment or CDATA section that never closes (html.parser shows both as text anyway,
+    up to the next ``>``), and a ``<![`` section other than CDATA, which html.parser
+    refuses (AssertionError) or scans to the end for, becomes the bogus comment HTML5
+    makes of it (up to the next ``>``)."""
+    end = text.rfind(">") + 1
+    if "<" in text[end:]:
+        text = text[:end] + text[end:].replace("<", "&lt;")
+    if "<!" not in text:
+        return text
+    comments_close = _last(_COMMENT_CLOSE, text)
+    sections_close = _last(_SECTION_CLOSE, text)
+    out = []
+    done = 0
+    for m in _OPENER.finditer(text):
+        i = m.start()
+        if i < done:
+            continue  # in text already made plain
+        if m.group(1) is None and m.group() != "<!--":
+            out += [text[done:i], "<!x["]
+            done = m.end()
+        elif (comments_close if m.group() == "<!--" else sections_close) < i + len(m.group()):
+            # Never closed: text up to the next ">", as html.parser shows it.
+            gt = text.find(">", i) + 1 or len(text)
+            out += [text[done:i], text[i:gt].replace("<", "&lt;")]
+            done = gt
+    return "".join(out) + text[done:] if out else text
+
+
 def read_html(text: str, name: str = "") -> tuple[str, str]:
     from bs4 import BeautifulSoup  # index time only
+    from bs4.exceptions import ParserRejectedMarkup
 
-    soup = BeautifulSoup(text, "html.parser")
+    try:
+        soup = BeautifulSoup(_safe_markup(text), "html.parser")
+    except (ParserRejectedMarkup, AssertionError) as exc:
+        raise FormatError(f"cannot be read as HTML ({' '.join(str(exc).split())[:200]})") from None
+    first_title = soup.title
     title = ""
-    if soup.title and soup.title.get_text(strip=True):
-        title = soup.title.get_text(" ", strip=True)
-    for tag in soup.find_all(_DROP):
-        tag.decompose()
-    for tag in soup.find_all(attrs={"role": "navigation"}):
-        tag.decompose()
-    if soup.title:
-        soup.title.decompose()
-    if not title:
-        h1 = soup.find("h1")
-        title = h1.get_text(" ", strip=True) if h1 else ""
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    raw = soup.get_text()
+    if first_title and first_title.get_text(strip=True):
+        title = first_title.get_text(" ", strip=True)
+    pieces, h1 = _html_pieces(soup, first_title)
+    if not title and h1 is not None:
+        title = " ".join(s for p in pieces[h1[0] : h1[1]] if (s := p.strip()))
+    raw = "".join(pieces)
     paragraphs = []
     for block in _BREAKS.split(raw):
         block = " ".join(_SPACES.sub(" ", line).strip() for line in block.split("\n"))
@@ -351,6 +412,46 @@ def read_html(text: str, name: str = "") -> tuple[str, str]:
             paragraphs.append(block.strip())
     body = "\n\n".join(paragraphs)
     return _title(body, name, " ".join(title.split())), body
+
+
+def _html_pieces(soup, skip) -> tuple[list[str], tuple[int, int] | None]:
+    """The page's text strings in order, each block element between blank lines, leaving
+    out the ``skip`` element (the title), the :data:`_DROP` elements and navigation; and
+    the span of ``pieces`` that the first ``<h1>`` holds.
+
+    One walk with a stack of its own, so that it takes time in proportion to the page
+    however deep its elements nest (bs4's ``insert_after`` walks the subtree each time:
+    100,000 nested ``<div>``s took minutes), and never recurses."""
+    from bs4 import CData, NavigableString, Tag
+
+    texts = (NavigableString, CData)  # what get_text() takes: no comments, doctypes, ruby text
+    pieces: list[str] = []
+    h1: tuple[int, int] | None = None
+    h1_tag = None
+    h1_start = 0
+    stack: list[tuple[Iterator, Tag | None]] = [(iter(soup.contents), None)]
+    while stack:
+        children, tag = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            if tag is not None:
+                if tag is h1_tag:
+                    h1 = (h1_start, len(pieces))
+                if tag.name in _BLOCKS:
+                    pieces.append("\n\n")
+            continue
+        if isinstance(node, Tag):
+            if node is skip or node.name in _DROP or node.get("role") == "navigation":
+                continue
+            if node.name in _BLOCKS:
+                pieces.append("\n\n")
+            if node.name == "h1" and h1_tag is None:
+                h1_tag, h1_start = node, len(pieces)
+            stack.append((iter(node.contents), node))
+        elif type(node) in texts:
+            pieces.append(str(node))
+    return pieces, h1
 
 
 Reader = Callable[[str, str], tuple[str, str]]
