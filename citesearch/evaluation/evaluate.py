@@ -58,6 +58,10 @@ class Evaluation:
 
 
 def evaluate(run: Run, qrels: Qrels, measures: Sequence[Measure], level: int = 1, complete: bool = False) -> Evaluation:
+    if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+        # Documents a run has and the judgments lack count as grade 0: a level of 0 or
+        # less would count them relevant (AP above 1).
+        raise CitesearchError(f"relevance level must be a whole number, 1 or more, not {level!r}")
     per_query: dict[str, dict[str, float]] = {}
     for qid in sorted(run, key=natural_key):
         judgments = qrels.get(qid)

@@ -16,6 +16,7 @@ import io
 import json
 from dataclasses import dataclass
 
+from ..errors import CitesearchError
 from .evaluate import Evaluation, natural_key
 from .significance import holm, paired_t_test, randomization_test
 
@@ -187,5 +188,9 @@ def plot(evaluations: dict[str, Evaluation], measure: str, path: str) -> None:
         ax.set_title(f"{name} − {names[0]}")
         ax.set_xticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise CitesearchError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)

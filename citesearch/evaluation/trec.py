@@ -6,6 +6,7 @@ the shapes ir_measures and pytrec_eval use.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import Counter
@@ -20,41 +21,79 @@ Qrels = dict[str, dict[str, int]]
 
 
 def _open_text(path: str | os.PathLike[str]):
+    """The file's lines, decoded (a UTF-8 byte order mark dropped), gunzipped if ``.gz``."""
     import gzip
 
     p = Path(path)
     try:
         if p.name.endswith(".gz"):
-            return gzip.open(p, "rt", encoding="utf-8", errors="replace")
-        return open(p, encoding="utf-8", errors="replace")
+            return _checked(gzip.open(p, "rt", encoding="utf-8-sig", errors="replace"), path)
+        return _checked(open(p, encoding="utf-8-sig", errors="replace"), path)
     except OSError as exc:
         raise CitesearchError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def _checked(f, path):
+    """Lines of ``f``; an error reading it (a bad gzip stream, a disk error) is one line."""
+    import zlib
+
+    with f:
+        try:
+            yield from f
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CitesearchError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def grade(value: str) -> int:
+    """A relevance grade as trec_eval reads it: an integer, or a number with an integral
+    value (``2.0``). Raises ValueError for anything else (``2.5``, ``inf``, ``nan``, words).
+
+    >>> grade("2"), grade("-1"), grade("2.0")
+    (2, -1, 2)
+    """
+    try:
+        return int(value)
+    except ValueError:
+        number = float(value)  # ValueError if not a number
+        if not math.isfinite(number) or not number.is_integer():
+            raise ValueError(value) from None
+        return int(number)
+
+
 def read_qrels(path: str | os.PathLike[str]) -> Qrels:
     """Relevance judgments, TREC (``qid iter docid rel``) or BEIR TSV (header, then
-    ``query-id<TAB>corpus-id<TAB>score``). Graded relevance is kept as given."""
+    ``query-id<TAB>corpus-id<TAB>score``). Graded relevance is kept as given: integers
+    (``2.0`` is 2); any other grade is an error naming the line. The first line is
+    taken for a header only when it is not a judgment itself."""
     qrels: Qrels = {}
-    with _open_text(path) as f:
-        for lineno, line in enumerate(f, 1):
-            # BEIR TSV separates by tabs (ids may hold spaces); TREC qrels by white space.
-            parts = [p.strip() for p in line.rstrip("\r\n").split("\t")] if "\t" in line else line.split()
-            if not parts or not any(parts):
-                continue
-            if lineno == 1 and not parts[-1].lstrip("-").isdigit():
+    first = True
+    for lineno, line in enumerate(_open_text(path), 1):
+        # BEIR TSV separates by tabs (ids may hold spaces); TREC qrels by white space.
+        parts = [p.strip() for p in line.rstrip("\r\n").split("\t")] if "\t" in line else line.split()
+        if not parts or not any(parts):
+            continue
+        header, first = first, False
+        if len(parts) == 4:
+            qid, _, doc, rel = parts
+        elif len(parts) == 3:
+            qid, doc, rel = parts
+        elif header:
+            continue  # a header line of another width
+        else:
+            raise CorpusError(
+                str(path), f"expected 'qid iter docid rel' or 'qid docid rel', got {len(parts)} fields", lineno
+            )
+        try:
+            value = grade(rel)
+        except ValueError:
+            if header:
                 continue  # a header line (BEIR: query-id corpus-id score)
-            if len(parts) == 4:
-                qid, _, doc, rel = parts
-            elif len(parts) == 3:
-                qid, doc, rel = parts
-            else:
-                raise CorpusError(
-                    str(path), f"expected 'qid iter docid rel' or 'qid docid rel', got {len(parts)} fields", lineno
-                )
-            try:
-                qrels.setdefault(qid, {})[doc] = int(float(rel))
-            except ValueError:
-                raise CorpusError(str(path), f"relevance {rel!r} is not a number", lineno) from None
+            raise CorpusError(
+                str(path), f"relevance {rel!r} is not an integer grade (as trec_eval reads them)", lineno
+            ) from None
+        if not qid or not doc:
+            raise CorpusError(str(path), "empty query or document id", lineno)
+        qrels.setdefault(qid, {})[doc] = value
     if not qrels:
         raise CitesearchError(f"{path}: no judgments in the file")
     return qrels
@@ -90,7 +129,7 @@ def parse_run(lines: Iterable[str], source: str) -> tuple[Run, str]:
     run: Run = {}
     tag = ""
     for lineno, line in enumerate(lines, 1):
-        parts = line.split()
+        parts = (line.removeprefix("\ufeff") if lineno == 1 else line).split()
         if not parts:
             continue
         if len(parts) != 6:
@@ -100,14 +139,15 @@ def parse_run(lines: Iterable[str], source: str) -> tuple[Run, str]:
             value = float(score)
         except ValueError:
             raise CorpusError(source, f"score {score!r} is not a number", lineno) from None
+        if math.isnan(value):
+            raise CorpusError(source, f"score {score!r} is not a number (it cannot be ranked)", lineno)
         run.setdefault(decode_id(qid), {}).setdefault(decode_id(doc), value)
     return run, tag
 
 
 def read_run(path: str | os.PathLike[str]) -> tuple[Run, str]:
     """A TREC run file and its run tag (the file name when it has none)."""
-    with _open_text(path) as f:
-        run, tag = parse_run(f, str(path))
+    run, tag = parse_run(_open_text(path), str(path))
     return run, tag or Path(path).name
 
 

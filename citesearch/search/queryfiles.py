@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 import sys
@@ -146,11 +147,16 @@ def read_queries(
             else:
                 try:
                     rec = json.loads(line)
-                    qid, query = str(rec["_id"]), str(rec["text"])
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    qid, query = rec["_id"], rec["text"]
+                except (ValueError, RecursionError, KeyError, TypeError) as exc:
+                    # ValueError: malformed JSON, or a number of 4,300+ digits
                     bad(lineno, f'expected {{"_id": ..., "text": ...}} ({type(exc).__name__}); line skipped')
                     continue
-                add(lineno, qid, query)
+                problem = _field_problem("_id", qid) or _field_problem("text", query)
+                if problem:
+                    bad(lineno, f"{problem}; line skipped")
+                    continue
+                add(lineno, str(qid).strip(), str(query).strip())
             first = False
     seen: dict[str, int] = {}
     for (qid, _), lineno in zip(out.queries, lines):
@@ -160,6 +166,19 @@ def read_queries(
     if not out.queries:
         raise CorpusError(display, f"no queries found (read as {fmt})")
     return out
+
+
+def _field_problem(name: str, value: object) -> str | None:
+    """Why a JSONL query's ``_id`` or ``text`` cannot be used, if it cannot: it must be
+    a string, not blank, or a finite number (converted, as BEIR's tools do)."""
+    if isinstance(value, str):
+        return None if value.strip() else f'"{name}" is {"empty" if not value else "only white space"}'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value):
+        return None
+    kind = {type(None): "null", bool: "true/false", dict: "an object", list: "an array"}.get(type(value), str(value))
+    return f'"{name}" must be a string or a number, not {kind}'
 
 
 _ID_WORDS = {"id", "_id", "qid", "query_id", "queryid", "query-id", "topic", "topic_id", "topicid", "num", "number"}
