@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from conftest import data_dir
 
+from citesearch import nltk_parts
 from citesearch.corpus import LoadReport, load_documents
 from citesearch.corpus.loading import FirstIdWins, JsonlLines
 from citesearch.indexer import builder
@@ -81,12 +82,14 @@ def test_a_workers_analysis_is_made_from_its_settings_alone(tmp_path):
 
 def test_nltk_is_imported_once_before_the_workers_start(tmp_path, monkeypatch):
     """The stemmer (this process) and the sentence splitter (the workers) come with one
-    import of NLTK, made before the workers are forked: no worker imports it again."""
+    load of NLTK's parts, made before the workers are forked: no worker loads them again,
+    and nobody runs NLTK's whole ``__init__``."""
     monkeypatch.setattr(builder, "CHUNK", 2)
     analyze = builder._Analysis.analyze
 
     def noting_nltk(self, batch, *titles):
-        (tmp_path / f"worker-{os.getpid()}").write_text(str("nltk.tokenize.punkt" in sys.modules))
+        loaded = nltk_parts.modules.cache_info().currsize == 1 and "nltk" not in sys.modules
+        (tmp_path / f"worker-{os.getpid()}").write_text(str(loaded))
         return analyze(self, batch, *titles)
 
     monkeypatch.setattr(builder._Analysis, "analyze", noting_nltk)
@@ -141,3 +144,31 @@ def test_a_repeated_id_in_a_plain_iterable_is_a_clear_error_and_leaves_no_index(
         build_index(docs, tmp_path / "index", workers=1)
     assert not (tmp_path / "index").exists()
     assert [p.name for p in tmp_path.iterdir()] == []  # no temporary folder left behind
+
+
+def test_nltks_parts_loaded_light_stem_and_split_as_nltk_does():
+    """The stand-in packages load the very classes: a fresh process that imports NLTK the
+    ordinary way stems and splits the same, and ``import nltk`` afterwards is the real one."""
+    import subprocess
+
+    script = (
+        "import json, sys\n"
+        "from citesearch import nltk_parts\n"
+        "words = ['running', 'generously', 'caresses', 'ponies', 'relational', 'hopefully', 'Knightly']\n"
+        "text = 'Dr. Smith arrived at 5 p.m. on Jan. 3. He left. U.S. policy changed!'\n"
+        "p = nltk_parts.punkt().PunktSentenceTokenizer()\n"
+        "light = [nltk_parts.snowball().SnowballStemmer('english').stem(w) for w in words], "
+        "[nltk_parts.porter().PorterStemmer().stem(w) for w in words], list(p.span_tokenize(text))\n"
+        "assert 'nltk' not in sys.modules\n"
+        "import nltk\n"
+        "assert hasattr(nltk, 'word_tokenize')\n"
+        "from nltk.stem.snowball import SnowballStemmer\n"
+        "from nltk.stem.porter import PorterStemmer\n"
+        "from nltk.tokenize.punkt import PunktSentenceTokenizer\n"
+        "full = [SnowballStemmer('english').stem(w) for w in words], [PorterStemmer().stem(w) for w in words], "
+        "list(PunktSentenceTokenizer().span_tokenize(text))\n"
+        "print(json.dumps([light, full]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    light, full = json.loads(out)
+    assert light == full and light[0][0] == "run"

@@ -38,11 +38,11 @@ ABBREVIATIONS = (
 
 @lru_cache(maxsize=1)
 def _sentence_splitter():
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    from ..nltk_parts import punkt
 
-    params = PunktParameters()
+    params = punkt().PunktParameters()
     params.abbrev_types = set(ABBREVIATIONS)
-    return PunktSentenceTokenizer(params)
+    return punkt().PunktSentenceTokenizer(params)
 
 
 def _units(text: str, words: int) -> Iterator[tuple[int, int, int, bool]]:

@@ -142,16 +142,14 @@ def make_query_stemmer(name: str) -> Callable[[str], str]:
 
 
 def make_stemmer(name: str) -> Callable[[str], str]:
-    """The stemming function for ``name`` (index time: imports NLTK)."""
+    """The stemming function for ``name`` (index time: loads NLTK's stemmers)."""
+    from ..nltk_parts import porter, snowball
+
     if name == "none":
         return lambda form: form
     if name == "porter":
-        from nltk.stem.porter import PorterStemmer
-
-        return PorterStemmer().stem
-    from nltk.stem.snowball import SnowballStemmer
-
-    return SnowballStemmer("english").stem
+        return porter().PorterStemmer().stem
+    return snowball().SnowballStemmer("english").stem
 
 
 class TermMapper:

@@ -2,7 +2,7 @@
 
 Sentences come from the same splitter as passages (:mod:`citesearch.corpus.passages`:
 NLTK's Punkt tokenizer as a class, with the same abbreviations), loaded without running
-``nltk/__init__`` (which imports most of NLTK, ~1.3 s): see :func:`sentence_splitter`.
+``nltk/__init__`` (which imports most of NLTK, ~1.3 s): see :mod:`citesearch.nltk_parts`.
 
 Markdown is read block by block, so that structure is never taken for a claim and a claim
 never runs across blocks:
@@ -26,63 +26,21 @@ the input: ``text[start:end]``, white space trimmed.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import sys
-import types
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ..corpus.passages import ABBREVIATIONS
+from ..corpus.passages import _sentence_splitter
 from ..indexer.stopwords import ENGLISH
 
 # -- the sentence splitter ------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def sentence_splitter():
-    """The passages' sentence splitter (Punkt, with :data:`ABBREVIATIONS`).
-
-    ``from nltk.tokenize.punkt import ...`` runs ``nltk/__init__``, which imports most of
-    NLTK (1.3 s on this project's machine, more than the whole of a ``cite`` otherwise).
-    The Punkt module itself needs only a few small modules (``nltk.probability``,
-    ``nltk.tokenize.api``, ...), so when NLTK is not already imported its package and
-    ``nltk.tokenize`` are stood in for by bare package objects while ``punkt`` loads
-    (~50 ms), then taken out of ``sys.modules`` again, so that a later ``import nltk``
-    gets the real package. If that fails (a future NLTK), NLTK is imported normally.
-    The splitter is the same class with the same parameters, so claims split exactly as
-    passages do (tested).
-    """
-    punkt = _light_punkt() if "nltk" not in sys.modules else None
-    if punkt is None:
-        from nltk.tokenize import punkt
-    params = punkt.PunktParameters()
-    params.abbrev_types = set(ABBREVIATIONS)
-    return punkt.PunktSentenceTokenizer(params)
-
-
-def _light_punkt():
-    spec = importlib.util.find_spec("nltk")
-    if spec is None or spec.origin is None:
-        return None
-    root = os.path.dirname(spec.origin)
-    before = set(sys.modules)
-    try:
-        for name, path in (("nltk", root), ("nltk.tokenize", os.path.join(root, "tokenize"))):
-            package = types.ModuleType(name)
-            package.__path__ = [path]
-            sys.modules[name] = package
-        from nltk.tokenize import punkt  # type: ignore[attr-defined]
-
-        return punkt
-    except Exception:  # noqa: BLE001 - any failure: import NLTK the ordinary way
-        return None
-    finally:
-        for name in set(sys.modules) - before:
-            if name == "nltk" or name.startswith("nltk."):
-                del sys.modules[name]
+    """The passages' sentence splitter (Punkt, with their abbreviations), loaded without
+    NLTK's ``__init__`` (see :mod:`citesearch.nltk_parts`): claims split exactly as
+    passages do (tested)."""
+    return _sentence_splitter()
 
 
 # -- records ----------------------------------------------------------------------------------
