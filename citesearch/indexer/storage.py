@@ -106,6 +106,19 @@ CREATE TABLE inputs (
 """
 SCHEMA += INPUTS_SCHEMA
 
+# The passages of the sources that remain, renumbered 0, 1, ... in their order.
+_RENUMBER_PASSAGES = """
+CREATE TABLE kept_passages (
+    row INTEGER PRIMARY KEY, source INTEGER NOT NULL REFERENCES sources(row), ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+INSERT INTO kept_passages
+    SELECT row_number() OVER (ORDER BY p.row) - 1, p.source, p.ordinal, p.start, p."end"
+    FROM passages p WHERE p.source IN (SELECT row FROM sources) ORDER BY p.row;
+DROP TABLE passages;
+ALTER TABLE kept_passages RENAME TO passages;
+"""
+
 
 def source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -> tuple[str, str, str | None, str, str]:
     """A document's row of the ``sources`` table, but for its row number."""
@@ -238,12 +251,36 @@ class IndexWriter:
     def _delete_inputs(self, files: list[str]) -> None:
         self.db.executemany("DELETE FROM inputs WHERE file = ?", [(f,) for f in files]).close()
 
-    def execute(self, sql: str, rows: list[tuple] | None = None) -> None:
-        """Run a statement on the store's thread (``executemany`` over ``rows``)."""
-        self._call(self._run, sql, rows)
+    # -- an update's changes to a copied store (``updating.py``) --
+
+    def remove_sources(self, rows: list[int]) -> None:
+        """Delete sources, and renumber the passages of the others densely, in their order
+        (all in SQLite: a window function, no round trip per row)."""
+        if not rows:
+            return
+        self._call(self._run, "DELETE FROM sources WHERE row = ?", [(r,) for r in rows])
+        self._call(self._run, _RENUMBER_PASSAGES, None)
+
+    def update_vocabulary(
+        self,
+        df: list[tuple[int, int]],
+        gone: list[int],
+        terms: list[tuple[int, str, int]],
+        forms: list[tuple[str, int]],
+    ) -> None:
+        """New document frequencies ``(df, term id)``; terms no passage has any more
+        (``gone``), with their forms; new terms ``(id, term, df)`` and forms."""
+        self._call(self._run, "UPDATE terms SET df = ? WHERE id = ?", df)
+        self._call(self._run, "DELETE FROM forms WHERE term = ?", [(t,) for t in gone])
+        self._call(self._run, "DELETE FROM terms WHERE id = ?", [(t,) for t in gone])
+        self._call(self._insert, "terms", terms)
+        self._call(self._insert, "forms", forms)
 
     def _run(self, sql: str, rows: list[tuple] | None) -> None:
-        (self.db.execute(sql) if rows is None else self.db.executemany(sql, rows)).close()
+        if rows is None:
+            self.db.executescript(sql)
+        else:
+            self.db.executemany(sql, rows).close()
 
     def sources_done(self) -> None:
         """No more sources: index their ids (on the store thread, while the caller goes on)."""
@@ -434,6 +471,11 @@ class IndexReader:
         self.path = Path(path)
         for attempt in range(5):
             self.manifest = read_manifest(self.path)
+            if self.manifest.shards:  # its shards are indexes; it is opened as a whole by search.sharded
+                raise CitesearchError(
+                    f"the index at {self.path} is sharded ({self.manifest.shards} shards): this reads one index",
+                    hint="Search it with citesearch search, or the Python API's Index.open.",
+                )
             self.data_dir = self.path / self.manifest.data if self.manifest.data else self.path
             try:
                 self._open()
@@ -504,6 +546,21 @@ class IndexReader:
             if not p.is_file() or sha256_of(p) != meta.sha256:
                 bad.append(name)
         return bad
+
+    def stored_documents(self, path: str) -> dict[str, tuple[int, tuple[str | None, str, str]]]:
+        """The sources read from ``path``: id → (row, (title, text, metadata)), the last
+        three as :func:`source_row` makes them."""
+        rows = self.db.execute("SELECT row, id, title, text, metadata FROM sources WHERE path = ?", (path,))
+        return {doc_id: (row, (title, text, metadata)) for row, doc_id, title, text, metadata in rows}
+
+    def source_rows(self, *, doc_id: str | None = None, path: str | None = None) -> set[int]:
+        """Rows of the source with id ``doc_id``, or of the sources read from ``path``."""
+        where, value = ("id", doc_id) if doc_id is not None else ("path", path)
+        return {r for (r,) in self.db.execute(f"SELECT row FROM sources WHERE {where} = ?", (value,))}
+
+    def next_source_row(self) -> int:
+        last = self.db.execute("SELECT max(row) FROM sources").fetchone()[0]
+        return 0 if last is None else last + 1
 
     def inputs(self) -> dict[str, tuple[str, int, int, str]]:
         """The input files read: file → (display, bytes, mtime_ns, sha256); empty for

@@ -98,12 +98,7 @@ def _file_changes(
 ) -> None:
     """Compare a changed file's documents with those stored from it, by id."""
     display = known[0] if known else f.display
-    stored = {
-        doc_id: (row, (title, text, metadata))
-        for row, doc_id, title, text, metadata in reader.db.execute(
-            "SELECT row, id, title, text, metadata FROM sources WHERE path = ?", (display,)
-        )
-    }
+    stored = reader.stored_documents(display)
     seen: set[str] = set()
     for doc in _documents(f, report):
         seen.add(doc.id)
@@ -114,8 +109,7 @@ def _file_changes(
             changes.removed.add(old[0])
             changes.updated += 1
         else:
-            elsewhere = reader.db.execute("SELECT path FROM sources WHERE id = ?", (doc.id,)).fetchone()
-            if elsewhere is not None or doc.id in changes.claimed:  # the first with an id wins
+            if reader.source_rows(doc_id=doc.id) or doc.id in changes.claimed:  # the first with an id wins
                 report.duplicates.append(f"{doc.id} ({f.display})")
                 continue
             changes.added += 1
@@ -167,8 +161,7 @@ def find_changes(
     for key, (display, *_) in stored.items():
         if key not in listed and _under(key, roots) and not os.path.exists(key):
             changes.forget.append(key)
-            gone = reader.db.execute("SELECT row FROM sources WHERE path = ?", (display,))
-            changes.removed.update(r for (r,) in gone)
+            changes.removed |= reader.source_rows(path=display)
     return changes, files
 
 
@@ -224,14 +217,10 @@ def apply_changes(target: Path, reader: IndexReader, changes: _Changes, workers:
         builder._import_nltk(mapper)
     with builder._collector_paused(), writing(target, base=reader) as writer:
         # Sources: the removed go, the new get rows after the last.
-        writer.execute("DELETE FROM sources WHERE row = ?", [(int(r),) for r in removed])
-        last = reader.db.execute("SELECT max(row) FROM sources").fetchone()[0]
-        next_source = 0 if last is None else last + 1
-        # Passages: the kept ones renumbered densely, in their order, then the new ones.
-        old_passages = reader.db.execute('SELECT source, ordinal, start, "end" FROM passages ORDER BY row').fetchall()
-        kept_rows = [p for p, keep in zip(old_passages, live.tolist()) if keep]
-        writer.execute("DELETE FROM passages")
-        writer.add_passages([(row, *p) for row, p in enumerate(kept_rows)])
+        # Sources: the removed go, the new get rows after the last. Passages: the kept ones
+        # renumbered densely, in their order, then the new ones.
+        writer.remove_sources(removed.tolist())
+        next_source = reader.next_source_row()
         rows = builder._StoreRows(writer)
         rows.sources, rows.passages = next_source, kept
         term_ids = builder._TermIds(mapper)
@@ -270,37 +259,55 @@ def _merged(
     reader: IndexReader, live: np.ndarray, rows: builder._StoreRows, term_ids: builder._TermIds, n_terms: int
 ) -> tuple[builder._Postings, np.ndarray, np.ndarray]:
     """The frequency matrix of the kept passages (renumbered) and the new ones; and every
-    passage's length and source row."""
-    from scipy.sparse import csr_matrix
+    passage's length and source row.
 
+    Both parts are term-major with passages ascending, and every new passage comes after
+    every kept one, so each term's list is its kept postings, then its new ones: the new
+    are inserted at the ends of the kept lists, in linear time, without sorting."""
     indptr, passages, tf = reader["postings_indptr"], reader["postings_passages"], reader["postings_tf"]
-    renumbered = np.cumsum(live, dtype=np.int64) - 1
-    keep = live[passages]
-    old_terms = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))[keep]
-    old_passages = renumbered[passages[keep]]
-    old_tf = tf[keep].astype(np.int32)
     kept = int(live.sum())
     lengths = [reader["passage_length"][live]]
     sources = [reader["passage_source"][live]]
+    kept_counts = np.zeros(n_terms, dtype=np.int64)
+    kept_counts[: len(indptr) - 1] = np.diff(indptr)
+    if kept < len(live):
+        # Few postings go, as a rule: find them, count them per term, drop them, and
+        # renumber the passages after each removed one.
+        dead = np.flatnonzero(~live[passages])
+        kept_counts -= np.bincount(np.searchsorted(indptr, dead, side="right") - 1, minlength=n_terms)
+        keep = np.ones(len(passages), dtype=bool)
+        keep[dead] = False
+        renumbered = (np.cumsum(live, dtype=np.int64) - 1).astype(np.int32)
+        old_passages, old_tf = renumbered[passages[keep]], tf[keep]
+    else:
+        old_passages, old_tf = np.asarray(passages), np.asarray(tf)
     if rows._lengths:
         new_lengths = rows.passage_lengths()
-        new = builder._count_postings(term_ids.tokens(), new_lengths, n_terms)
-        new_terms = np.repeat(np.arange(n_terms, dtype=np.int32), np.diff(new.indptr))
-        terms = np.concatenate([old_terms, new_terms])
-        passage_rows = np.concatenate([old_passages, new.passages.astype(np.int64) + kept])
-        counts = np.concatenate([old_tf, new.tf.astype(np.int32)])
+        new_indptr, new_passages, new_tf = _count_few(term_ids.tokens(), new_lengths, n_terms)
+        new_counts = np.diff(new_indptr)
+        # Each term's new postings go after its kept ones (np.insert keeps their order).
+        at = np.repeat(np.cumsum(kept_counts), new_counts)
+        out_passages = np.insert(old_passages.astype(np.int32), at, (new_passages + kept).astype(np.int32))
+        out_tf = np.insert(old_tf.astype(np.int32), at, new_tf)
+        merged_counts = kept_counts + new_counts
         lengths.append(new_lengths)
         sources.append(rows.passage_sources())
     else:
-        terms, passage_rows, counts = old_terms, old_passages, old_tf
-    all_lengths = np.concatenate(lengths).astype(np.int32)
-    # Term-major, and within a term by passage: the kept postings come first, in order,
-    # then the new (higher rows), which scipy's stable conversion keeps.
-    matrix = csr_matrix((counts, (terms, passage_rows)), shape=(n_terms, len(all_lengths)))
-    if not matrix.has_canonical_format:
-        raise RuntimeError("merged postings are not in term-major passage order")
-    postings = builder._Postings(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data)
-    return postings, all_lengths, np.concatenate(sources).astype(np.int32)
+        out_passages, out_tf, merged_counts = old_passages.astype(np.int32), old_tf.astype(np.int32), kept_counts
+    merged_indptr = np.concatenate([[0], np.cumsum(merged_counts)])
+    postings = builder._Postings(merged_indptr.astype(np.int64), out_passages, out_tf)
+    return postings, np.concatenate(lengths).astype(np.int32), np.concatenate(sources).astype(np.int32)
+
+
+def _count_few(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`builder._count_postings` for an update's few new passages: (indptr,
+    passages, tf), term-major, by sorting (term, passage) keys — quicker than loading scipy
+    for a few hundred thousand tokens."""
+    owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    keys, tf = np.unique(tokens.astype(np.int64) * max(len(lengths), 1) + owner, return_counts=True)
+    terms, passages = np.divmod(keys, max(len(lengths), 1))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=n_terms))])
+    return indptr, passages.astype(np.int32), tf.astype(np.int32)
 
 
 def _update_vocabulary(writer, reader: IndexReader, mapper: _GrowingMapper, df: np.ndarray) -> None:
@@ -311,13 +318,11 @@ def _update_vocabulary(writer, reader: IndexReader, mapper: _GrowingMapper, df: 
     changed = np.flatnonzero(df[:first_new] != old_df)
     gone = changed[df[changed] == 0]
     still = changed[df[changed] > 0]
-    writer.execute("UPDATE terms SET df = ? WHERE id = ?", [(int(df[t]), int(t)) for t in still])
-    writer.execute("DELETE FROM forms WHERE term = ?", [(int(t),) for t in gone])
-    writer.execute("DELETE FROM terms WHERE id = ?", [(int(t),) for t in gone])
     new_terms = [(first_new + i, term, int(df[first_new + i])) for i, term in enumerate(mapper.added_terms)]
-    writer.execute("INSERT INTO terms VALUES (?, ?, ?)", [t for t in new_terms if t[2] > 0])
-    writer.execute(
-        "INSERT INTO forms VALUES (?, ?)",
+    writer.update_vocabulary(
+        [(int(df[t]), int(t)) for t in still],
+        [int(t) for t in gone],
+        [t for t in new_terms if t[2] > 0],
         [(form, term) for form, term in mapper.added_forms.items() if term < 0 or df[term] > 0],
     )
 
@@ -362,12 +367,12 @@ def remove_documents(target: str | os.PathLike[str], names: Sequence[str]) -> Up
             changes = _Changes()
             stored = reader.inputs()
             for name in names:
-                rows = {r for (r,) in reader.db.execute("SELECT row FROM sources WHERE id = ?", (name,))}
+                rows = reader.source_rows(doc_id=name)
                 key = builder.input_key(name)
                 files = [k for k in stored if _under(k, [key])]
                 displays = [stored[k][0] for k in files] or [name]
                 for display in displays:
-                    rows |= {r for (r,) in reader.db.execute("SELECT row FROM sources WHERE path = ?", (display,))}
+                    rows |= reader.source_rows(path=display)
                 if not rows:
                     summary.missing.append(name)
                 changes.removed |= rows
