@@ -157,6 +157,9 @@ class Manifest:
     data: str = ""
     """The generation folder, inside the index folder, that holds the files; "" (before
     format 4): the index folder itself."""
+    shards: int = 0
+    """How many shard indexes the generation folder holds (``indexer/sharding.py``: this
+    manifest then has the whole collection's counts and statistics); 0: not sharded."""
 
     def with_files(self, files: dict[str, FileEntry]) -> Manifest:
         return replace(self, files=files, format_version=FORMAT_VERSION)
@@ -190,6 +193,7 @@ class Manifest:
             },
             "build_seconds": self.build_seconds,
             **({"data": self.data} if self.data else {}),
+            **({"shards": self.shards} if self.shards else {}),
             "files": {name: {"bytes": f.bytes, "sha256": f.sha256} for name, f in self.files.items()},
         }
 
@@ -223,6 +227,7 @@ class Manifest:
             tuned=TunedSettings.from_dict(search["tuned"]) if search.get("tuned") is not None else None,
             title_weight=int(data["passages"].get("title_weight", 1)),
             data=_data_folder(data.get("data", "")),
+            shards=int(data.get("shards", 0)),
         )
 
 
