@@ -270,3 +270,22 @@ def test_verify_names_an_edited_manifest_a_file_dropped_from_its_list_and_a_chan
         f.seek(-4, os.SEEK_END)
         f.write(b"\x00\x00\x80\x7f")
     assert "tfidf_weights.npy" in fails("info", "--index", index, "--verify").stderr
+
+
+def test_an_index_is_made_with_the_umask_like_any_file(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    script = (
+        "import os, sys\nos.umask(0o022)\nfrom citesearch.cli import cli\n"
+        "cli(['index', sys.argv[1], '--index', sys.argv[2]])\n"
+    )
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", script, str(docs), str(tmp_path / "index")], check=True, capture_output=True)
+    index = tmp_path / "index"
+    assert oct(index.stat().st_mode & 0o777) == oct(0o755)
+    assert oct(data_dir(index).stat().st_mode & 0o777) == oct(0o755)
+    for f in [index / "manifest.json", *data_dir(index).iterdir()]:
+        assert oct(f.stat().st_mode & 0o777) == oct(0o644), f.name

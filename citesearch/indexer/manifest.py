@@ -264,13 +264,19 @@ def write_manifest(folder: str | os.PathLike[str], manifest: Manifest) -> None:
             f.flush()
             os.fsync(f.fileno())
         target = Path(folder) / MANIFEST
-        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)  # mkstemp's is 0600
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask())  # mkstemp's is 0600
         os.replace(tmp, target)
         _fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(folder: str | os.PathLike[str]) -> None:
