@@ -1,8 +1,11 @@
 """Per-query latency of ``Index.search`` and of the ranking alone, BM25 and hybrid.
 
 Usage:
-    python benchmarks/search_latency.py INDEX QUERIES.jsonl [--compiled]
+    python benchmarks/search_latency.py INDEX QUERIES.jsonl [--path default|numba|numpy]
     PYTHONPATH=/tmp/old python benchmarks/search_latency.py INDEX QUERIES.jsonl   # another checkout's code
+
+``--path``: how the index is opened: ``Index.open(path)`` (default: the kernel built at
+install, else numpy), ``compiled="numba"``, or ``compiled=False`` (numpy).
 
 Each query runs one at a time, top 10, after 20 warm-up queries; p50 and p99 in ms. To
 compare two versions of the code, run it with each (a ``git worktree`` of the other
@@ -20,6 +23,9 @@ import citesearch
 from citesearch.search.query import plain_query
 
 
+PATHS = {"default": None, "numba": "numba", "numpy": False}
+
+
 def percentiles(fn, queries: list[str]) -> tuple[float, float]:
     """p50 and p99 of ``fn``'s time per query, in ms (``scale.latencies``: 20 warm-up queries)."""
     times = sorted(latencies(fn, queries))
@@ -30,11 +36,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("index")
     ap.add_argument("queries")
-    ap.add_argument("--compiled", action="store_true", help="open the index with compiled=True (numba)")
+    ap.add_argument("--path", choices=sorted(PATHS), default="default", help="how the index ranks")
     args = ap.parse_args()
     queries = [json.loads(line)["text"] for line in open(args.queries)]
-    index = citesearch.Index.open(args.index, compiled=args.compiled)
-    path = "compiled" if args.compiled else "numpy"
+    index = citesearch.Index.open(args.index, compiled=PATHS[args.path])
+    path = args.path
     for method in ("bm25", "hybrid"):
         search = percentiles(lambda q, m=method: index.search(plain_query(q), k=10, method=m), queries)
         rank = percentiles(lambda q, m=method: index.rank(plain_query(q), method=m, depth=10).top(10), queries)

@@ -16,6 +16,7 @@ import pytest
 
 from citesearch.corpus import load_documents
 from citesearch.indexer.builder import IndexSettings, build_index
+from citesearch.search import kernels
 from citesearch.search.query import plain_query
 from citesearch.search.searcher import Index
 
@@ -36,11 +37,15 @@ def built(request, tmp_path_factory):
     return tmp / "index"
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["numpy", "compiled"])
+@pytest.fixture(scope="module", params=[False, "numba", None], ids=["numpy", "numba", "kernel"])
 def index(request, built):
-    """The index, ranked by the numpy path or by the compiled one."""
+    """The index, ranked by the numpy path, numba's kernel or the one compiled at install
+    (the default, when it is built)."""
+    if request.param is None and not kernels.AVAILABLE:
+        pytest.skip("the search kernel is not built (python setup.py build_ext --inplace)")
     with Index.open(built, compiled=request.param) as opened:
-        assert opened.scorer.compiled == request.param
+        assert opened.scorer.compiled == (request.param is not False)
+        assert (opened.scorer._kernel is not None) == (request.param is None)
         yield opened
 
 
@@ -128,7 +133,7 @@ def test_asking_for_more_than_match(index):
 
 
 def test_an_interrupted_search_leaves_no_trace(built, monkeypatch):
-    index = Index.open(built)
+    index = Index.open(built, compiled=False)
     counts = counts_of(index, " ".join(VOCABULARY[:3]))
     expected = index.scorer.top("bm25", counts, 10)
     calls = []
@@ -183,6 +188,7 @@ def test_batch_compiles_when_the_rankings_pay_for_it(built, monkeypatch):
     from citesearch.search import SearchOptions, batch
 
     loads = []
+    monkeypatch.setattr(kernels, "AVAILABLE", False)  # numba's, which costs a load
     monkeypatch.setattr(batch, "_load_compiled", lambda: loads.append(1) or False)
     monkeypatch.setattr(batch, "COMPILED_FROM", 40 * 3000 + 1)  # 40 queries, 3000 passages
     numbered = [(str(i), text) for i, text in enumerate(queries(40))]
@@ -197,7 +203,7 @@ def test_the_compiled_bound_is_the_sampled_one(built, kind):
     """The compiled path's θ (``Scorer._bound``) is ``_sample``'s, to the bit: for
     Python-number and numpy float64 (RM3) weights, k below and past the sample."""
     positive = 0
-    with Index.open(built, compiled=True) as index:
+    with Index.open(built, compiled="numba") as index:
         scorer = index.scorer
         for text in queries():
             counts = counts_of(index, text)

@@ -22,6 +22,7 @@ from ..errors import CitesearchError
 from ..evaluation.trec import trec_lines
 from ..indexer.manifest import Manifest, read_manifest
 from ..workers import die_with
+from . import kernels
 from .options import OptionError, SearchOptions
 from .query import parse_query, plain_query
 from .searcher import Index
@@ -105,7 +106,7 @@ def run_one(index: Index, qid: str, text: str, opts: BatchOptions) -> tuple[str,
 _worker: tuple[Index, BatchOptions] | CitesearchError | None = None
 
 
-def _init_worker(path: str, opts: BatchOptions, compiled: bool, parent: int) -> None:
+def _init_worker(path: str, opts: BatchOptions, compiled: bool | None, parent: int) -> None:
     global _worker
     die_with(parent)
     try:
@@ -141,12 +142,13 @@ def run_queries(
     chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
     manifest = read_manifest(index_path)
     opts = opts.resolve(manifest)
-    if compiled is None:
+    if compiled is None and not kernels.AVAILABLE:  # else the kernel built at install ranks: nothing to load
         rankings = (2 if opts.search.method == "hybrid" else 1) + (opts.search.expand is not None)
         compiled = worth_compiling(len(queries) * rankings, manifest.counts.passages)
     # Loaded here, once, so that the forked workers share it; if numba cannot load,
     # rank with numpy, which returns the same.
-    compiled = compiled and _load_compiled()
+    if compiled and not kernels.AVAILABLE:
+        compiled = _load_compiled()
     if workers == 1 or len(chunks) == 1:
         with Index.open(index_path, compiled) as index:
             for qid, text in queries:

@@ -41,7 +41,7 @@ class Index:
     by keyword (``index.search(q, method="bm25")``); unset ones are the index's.
     """
 
-    def __init__(self, reader: IndexReader, compiled: bool = False):
+    def __init__(self, reader: IndexReader, compiled: bool | str | None = None):
         self.reader = reader
         self.manifest = reader.manifest
         self.analyzer = QueryAnalyzer(reader)
@@ -52,12 +52,14 @@ class Index:
         self.default_method = self.manifest.method
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, compiled: bool = False) -> Index:
+    def open(cls, path: str | os.PathLike[str] | None = None, compiled: bool | str | None = None) -> Index:
         """Open the index at ``path`` (default: :func:`default_index_path`).
 
-        ``compiled=True`` ranks in compiled code (numba), with the same results: at a
-        million passages a BM25 top 10 in 0.4 ms instead of 0.85 (median), for about
-        0.75 s once to load numba. Worth it for many queries in one process, not for one.
+        It ranks with the search kernel compiled when citesearch was installed
+        (``search/kernels.py``), or with numpy where that could not be built; the results
+        are the same. ``compiled=True`` asks for compiled ranking even then, by numba
+        (about 0.75 s once to load it: worth it for many queries in one process, not for
+        one); ``False`` for numpy; ``"numba"`` for numba's kernel. See :class:`Scorer`.
         """
         return cls(IndexReader(path if path is not None else default_index_path()), compiled)
 

@@ -1,0 +1,89 @@
+"""The ahead-of-time compiled search kernel (``_kernels.c``, built when the package is
+installed): exact top-k for one method, or for BM25 and TF-IDF in one pass.
+
+It is what :class:`~.scoring.Scorer` ranks with by default when it is built: importing
+it takes microseconds, so a one-off search gets compiled speed too, and a fresh
+install's first batch compiles nothing (numba, ``search/compiled.py``, loads in about
+0.75 s and compiles its kernels for several seconds the first time). Without a C
+compiler at install time the module is missing and searches run on numpy, with the
+same results.
+
+The kernel scores every passage that contains a query term, a block of passages at a
+time (``BLOCK``; the accumulators stay in cache), and appends each passage that may be
+in a method's top k to a candidate buffer. When the buffer fills, each method's floor
+rises to the k-th best score in it (a lower bound on the k-th best of all, since the
+buffer holds real passages' exact scores) and the candidates below every floor are
+dropped: the buffer ends holding every passage of each method's top k (ties at the
+k-th score included) and few others, which :func:`~.scoring.top_indices` then orders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    from . import _kernels
+except ImportError:  # not built: numpy ranks instead
+    _kernels = None
+
+AVAILABLE = _kernels is not None
+BLOCK = 1 << 15  # passages per block: two 256 KiB float64 accumulators
+_ROOM = 8  # candidate buffer: this many times k (at least _MIN_ROOM), grown if ties fill it
+_MIN_ROOM = 2048
+
+
+def usable(*arrays: np.ndarray) -> bool:
+    """Whether the kernel takes an index with these (indptr, postings, weights) arrays."""
+    want = (np.int64, np.int32, np.float32)
+    return AVAILABLE and all(a.dtype == w and a.flags.c_contiguous for a, w in zip(arrays, want))
+
+
+class Kernel:
+    """Scratch buffers for the kernel (one per Scorer: not thread-safe)."""
+
+    def __init__(self) -> None:
+        self.acc = np.zeros((2, BLOCK))
+        self.mark = np.zeros(BLOCK, dtype=np.uint8)
+        self.touched = np.zeros(BLOCK, dtype=np.int64)
+        self._out: tuple[np.ndarray, ...] = ()
+
+    def _buffers(self, cap: int) -> tuple[np.ndarray, ...]:
+        if not self._out or len(self._out[0]) < cap:
+            self._out = (np.empty(cap, dtype=np.int64), np.empty(cap), np.empty(cap), np.empty(cap))
+        return tuple(a[:cap] for a in self._out)
+
+    def candidates(
+        self, indptr: np.ndarray, postings: np.ndarray, data: list[np.ndarray], coefficients: list[dict[int, float]],
+        k: int, n_rows: int,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(rows, [scores per method]): every passage in each method's top ``k`` (by
+        score, positive scores only, ties at the k-th all kept) and maybe a few more, in
+        no order. One or two methods; two must have the same terms in the same order."""
+        two = len(data) == 2
+        terms = np.fromiter(coefficients[0], dtype=np.int64, count=len(coefficients[0]))
+        query = [_coefficients(c, d) for c, d in zip(coefficients, data)]
+        if not two:
+            query.append(query[0])
+        cap = max(_ROOM * k, _MIN_ROOM)
+        while True:
+            rows, s1, s2, scratch = self._buffers(cap)
+            n, _, _ = _kernels.scan(  # type: ignore[union-attr]
+                indptr, postings, data[0], data[-1], terms, *query[0], *query[1], two, k, n_rows,
+                self.acc[0], self.acc[1], self.mark, self.touched, rows, s1, s2, scratch, 0.0, 0.0,
+            )
+            if n >= 0:
+                return rows[:n].copy(), [s1[:n].copy(), s2[:n].copy()][: len(data)]
+            cap *= 4
+
+
+def _coefficients(coefficients: dict[int, float], data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each term's coefficient (float64) and whether its product with the float32 weights
+    rounds to float32: a Python number times a float32 array does in numpy, a numpy
+    float64 (RM3's weights) does not. The product of two float32 values is exact in
+    float64, so rounding it to float32 gives numpy's float32 product."""
+    coefs = np.empty(len(coefficients))
+    narrow = np.empty(len(coefficients), dtype=np.uint8)
+    for i, c in enumerate(coefficients.values()):
+        narrow[i] = np.result_type(c, data.dtype) == data.dtype
+        coefs[i] = np.float32(c) if narrow[i] else c
+    return coefs, narrow
