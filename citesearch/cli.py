@@ -151,6 +151,11 @@ expand_runs_option = click.option(
 no_wait_option = click.option(
     "--no-wait", is_flag=True, help="Fail at once if another process is writing to the index, instead of waiting."
 )
+scheduler_option = click.option(
+    "--scheduler", metavar="ADDRESS", default=None,
+    help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); the index must be at a path "
+    "every worker can read. Needs pip install 'citesearch[distributed]'.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -210,11 +215,16 @@ def cli() -> None:
     "--strict", is_flag=True, help="Fail on the first unreadable file or malformed line, keeping the previous index."
 )
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the one there.")
+@click.option(
+    "--shards", type=click.IntRange(1, 1024), default=None,
+    help="Build N shard indexes, searched as one (with the whole collection's statistics), in parallel.",
+)
+@scheduler_option
 @no_wait_option
 @friendly_errors
 def index(
     paths, index_dir, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
-    method, strict, rebuild, no_wait,
+    method, strict, rebuild, shards, scheduler, no_wait,
 ) -> None:
     """Index files and directories of documents into an index directory.
 
@@ -228,10 +238,16 @@ def index(
     documents from other paths stay. --rebuild starts from empty. The index changes only
     when the new one is complete.
 
+    --shards N splits the input (in order; a JSONL collection at line boundaries) into N
+    shard indexes built in parallel, locally or with --scheduler on a Dask cluster (each
+    shard a task); search, batch, evaluate and tune read them as one index, with the
+    same rankings as a single index of the same documents.
+
     \b
     Example:
         citesearch index examples/coffee --index /tmp/coffee
         citesearch index notes/ papers.jsonl.gz --exclude 'drafts/*'
+        citesearch index corpus.jsonl --index /shared/idx --shards 8 --scheduler tcp://head:8786
     """
     from .corpus import LoadReport
     from .indexer.storage import check_replaceable
@@ -241,8 +257,10 @@ def index(
     check_replaceable(Path(target))  # before the lock puts a file in a folder that is not an index
     created = not os.path.exists(target)
     try:
+        if scheduler and not shards:
+            raise click.UsageError("--scheduler builds a sharded index: give --shards N")
         _index(paths, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
-               method, rebuild, no_wait, target, report)
+               method, rebuild, no_wait, target, report, shards, scheduler)
     except BaseException:
         if created and not os.path.exists(os.path.join(target, "manifest.json")):  # a first build that failed
             shutil.rmtree(target, ignore_errors=True)
@@ -250,7 +268,7 @@ def index(
 
 
 def _index(paths, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
-           method, rebuild, no_wait, target, report) -> None:
+           method, rebuild, no_wait, target, report, shards=None, scheduler=None) -> None:
     from .corpus import discover, read_documents
     from .indexer.builder import build_index
     from .indexer.locking import writer_lock
@@ -279,14 +297,31 @@ def _index(paths, include, exclude, passage_words, overlap, title_weight, stemme
                     f"the index at {target} was built with other settings ({', '.join(differ)})",
                     hint="Add --rebuild to index everything again with the new settings.",
                 )
+            if shards and shards != existing.shards:
+                raise CitesearchError(
+                    f"the index at {target} has {existing.shards or 'no'} shards, not {shards}",
+                    hint="Add --rebuild to index everything again into the new shards.",
+                )
+            if existing.shards:
+                _update_sharded(target, paths, include, exclude, report, scheduler)
+                return
             _update(target, paths, include, exclude, report)
             return
         settings = _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b)
         files = discover(paths, include, exclude, report)
         started = time.perf_counter()
-        with _progress(len(files), "Indexing") as bar:
-            docs = read_documents(files, report, on_file=lambda f: bar.update(1))
-            summary = build_index(docs, target, settings, method=method or DEFAULT_METHOD)
+        if shards:
+            from .cluster import runner
+            from .indexer.sharding import build_sharded
+
+            with runner(scheduler) as run:
+                summary = build_sharded(
+                    files, target, shards, settings, method or DEFAULT_METHOD, report, run, report.strict
+                )
+        else:
+            with _progress(len(files), "Indexing") as bar:
+                docs = read_documents(files, report, on_file=lambda f: bar.update(1))
+                summary = build_index(docs, target, settings, method=method or DEFAULT_METHOD)
     _report_inputs(report)
     click.echo(
         f"Indexed {plural(summary.sources, 'document')} into {plural(summary.passages, 'passage')}, "
@@ -330,6 +365,13 @@ def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any) 
     else:
         click.echo(f"Nothing changed ({plural(summary.unchanged, 'document')}) in {summary.seconds:.1f} s", err=True)
     _exit_on_input_errors(report)
+
+
+def _update_sharded(target: str, paths, include, exclude, report: Any, scheduler: str | None) -> None:
+    raise CitesearchError(
+        f"the index at {target} is sharded: updating a sharded index in place is not supported yet",
+        hint="Add --rebuild (with --shards N) to index everything again.",
+    )
 
 
 def _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b) -> Any:
@@ -776,6 +818,7 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]"
             ),
+            scheduler_option,
         ]
     ):
         fn = decorator(fn)
@@ -849,13 +892,14 @@ def _rm3(index_feedback: object, fb_docs: int | None, fb_terms: int | None, fb_w
     )
 
 
-def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: int, errors: list[str]):
+def _run_batch(index_path: str, queries: list[tuple[str, str]], opts, workers: int, errors: list[str],
+               scheduler: str | None = None):
     """Yield output lines per query with a progress bar (queries/s) on stderr."""
     from .search.batch import run_queries
 
     started = time.perf_counter()
     with _progress(len(queries), "Searching", "queries") as bar:
-        for lines, error in run_queries(index_path, queries, opts, workers):
+        for lines, error in run_queries(index_path, queries, opts, workers, scheduler=scheduler):
             if error:
                 errors.append(error)
             bar.update(1)
@@ -909,7 +953,7 @@ def batch(queries_file, index_dir, output, fmt, k, run_name, query_file, workers
     Index.open(path).close()  # a missing or unreadable index fails here, before any work
     opts = _batch_options(path, ranking, k, fmt, run_name)
     errors: list[str] = []
-    pieces = _run_batch(path, qf.queries, opts, workers, errors)
+    pieces = _run_batch(path, qf.queries, opts, workers, errors, ranking["scheduler"])
     if output == "-":
         for piece in pieces:
             sys.stdout.write(piece)
@@ -1040,7 +1084,7 @@ def evaluate(
         path = _index_path(index_dir)
         opts = _batch_options(path, ranking, k)
         errors: list[str] = []
-        pieces = list(_run_batch(path, qf.queries, opts, workers, errors))
+        pieces = list(_run_batch(path, qf.queries, opts, workers, errors, ranking["scheduler"]))
         for err in errors:
             click.echo(f"Warning: {err}", err=True)
         if output:
@@ -1090,9 +1134,10 @@ def evaluate(
 @click.option("--reset", is_flag=True, help="Remove saved settings (the index's own again); runs nothing else.")
 @click.option("--workers", type=click.IntRange(0), default=0, help="Worker processes  [default: one per core]")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@scheduler_option
 @_query_file_options
 @friendly_errors
-def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, workers, fmt, query_file) -> None:
+def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, workers, fmt, scheduler, query_file) -> None:
     """Tune the query-time settings on your judged queries, and estimate honestly how
     well the chosen settings will do on queries they were not chosen on.
 
@@ -1152,7 +1197,8 @@ def tune(index_dir, queries_file, qrels, metric, folds, seed, save, reset, worke
 
         if hasattr(bar, "item_show_func"):
             bar.item_show_func = lambda stage: stage
-        result = tuning.tune(path, qf.queries, qrels, metric, folds, seed, workers, progress=advance)
+        result = tuning.tune(path, qf.queries, qrels, metric, folds, seed, workers, progress=advance,
+                             scheduler=scheduler)
     for err in result.errors:
         click.echo(f"Warning: {err} (it scores 0)", err=True)
     if save:

@@ -199,6 +199,7 @@ def tune(
     seed: int = 0,
     workers: int = 0,
     progress: Callable[[int, int, str], None] | None = None,
+    scheduler: str | None = None,
 ) -> TuneResult:
     """Tune the index's query-time settings on judged ``queries`` for ``metric``, with
     ``folds``-fold cross-validation (seeded): see the module's docstring.
@@ -207,7 +208,8 @@ def tune(
     a judgments file or :func:`read_qrels`' mapping. Only queries with judgments count; one
     a configuration finds nothing for scores 0. ``workers=0``: one process per core.
     ``progress(done, total, stage)`` is called as configurations finish (``total`` grows
-    as stages reveal what they need). Raises :class:`CitesearchError` for an unknown
+    as stages reveal what they need). ``scheduler``: run the configurations on the Dask
+    cluster at that address (``citesearch.cluster``). Raises :class:`CitesearchError` for an unknown
     metric, fewer judged queries than folds, or no query with judgments.
     """
     started = time.perf_counter()
@@ -233,7 +235,7 @@ def tune(
     position = {q: i for i, q in enumerate(qids)}
     everything = np.arange(len(qids))
     selections = [everything] + [np.setdiff1d(everything, [position[q] for q in part]) for part in parts]
-    work = _Runner(str(index_path), [(q, judged[q]) for q in qids], judgments, measure, workers)
+    work = _Runner(str(index_path), [(q, judged[q]) for q in qids], judgments, measure, workers, scheduler)
     scores: dict[SearchOptions, np.ndarray] = {}
     errors: dict[str, str] = {}
     total = [0]
@@ -343,15 +345,23 @@ class _Runner:
     workers that each open the memory-mapped index once."""
 
     def __init__(self, index_path: str, queries: list[tuple[str, str]], qrels: Qrels, measure: Measure,
-                 workers: int) -> None:
+                 workers: int, scheduler: str | None = None) -> None:
         self.state = (index_path, queries, qrels, measure)
         self.workers = workers or os.cpu_count() or 1
         self.pool: Any = None
         self.index: Index | None = None
+        self.scheduler = scheduler
 
     def run(self, configurations: list[SearchOptions]):
         """(settings, per-query scores, {qid: error}) for each configuration, in order."""
         if not configurations:
+            return
+        if self.scheduler:
+            from ..cluster import ConfigurationRunner
+
+            if self.pool is None:
+                self.pool = ConfigurationRunner(self.scheduler, *self.state)
+            yield from self.pool.run(configurations)
             return
         if self.workers == 1 or len(configurations) == 1:
             if self.index is None:

@@ -391,19 +391,24 @@ def _used_terms(indptr: np.ndarray, mapper: TermMapper) -> tuple[np.ndarray, lis
 
 
 def _weigh(
-    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float
+    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
+    collection: tuple[np.ndarray, int] | None = None,
 ) -> None:
     """BM25 and TF-IDF weights of every posting, written as they are made. The two are
     independent, and numpy and scipy let go of the GIL in their loops: TF-IDF on a second
-    thread, BM25 on this one."""
+    thread, BM25 on this one.
+
+    ``collection``: (df of every term, passage count) of the whole collection when these
+    postings are one shard of it (``sharding.py``; ``avgdl`` is then the collection's too)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-tfidf") as side:
-        tfidf_saved = side.submit(_save_tfidf, writer, settings, postings, len(lengths))
-        _save_bm25(writer, settings, postings, lengths, avgdl)
+        tfidf_saved = side.submit(_save_tfidf, writer, settings, postings, len(lengths), collection)
+        _save_bm25(writer, settings, postings, lengths, avgdl, collection)
         tfidf_saved.result()
 
 
 def _save_bm25(
-    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float
+    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
+    collection: tuple[np.ndarray, int] | None = None,
 ) -> None:
     """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``).
 
@@ -411,11 +416,12 @@ def _save_bm25(
     the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
     indptr, passages, tf = postings
     df = np.diff(indptr)
+    global_df, n_total = collection if collection is not None else (df, len(lengths))
     # Terms no passage has any more (after an update) are left out of the idf, whose
     # Okapi floor takes the mean over the terms: as if they had never been indexed.
     term_idf = np.zeros(len(df))
-    used = df > 0
-    term_idf[used] = bm25.idf(settings.bm25, df[used], len(lengths))
+    used = global_df > 0
+    term_idf[used] = bm25.idf(settings.bm25, global_df[used], n_total)
     terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
     weights = np.empty(len(tf), dtype=np.float32)
     for a in range(0, len(tf), _BLOCK):
@@ -428,10 +434,13 @@ def _save_bm25(
     writer.save_array("impact_indptr", impact_indptr)
 
 
-def _save_tfidf(writer: IndexWriter, settings: IndexSettings, postings: _Postings, n_passages: int) -> None:
+def _save_tfidf(
+    writer: IndexWriter, settings: IndexSettings, postings: _Postings, n_passages: int,
+    collection: tuple[np.ndarray, int] | None = None,
+) -> None:
     """TF-IDF weights of every posting, the idf of every term, each long list's heaviest."""
     indptr, passages, tf = postings
-    weights, idf = tfidf.passage_weights(settings.tfidf, indptr, passages, tf, n_passages)
+    weights, idf = tfidf.passage_weights(settings.tfidf, indptr, passages, tf, n_passages, collection)
     writer.save_array("tfidf_weights", weights)
     writer.save_array("tfidf_idf", idf)
     writer.save_array("tfidf_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])

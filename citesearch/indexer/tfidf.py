@@ -25,7 +25,8 @@ class TfidfParams:
 
 
 def passage_weights(
-    params: TfidfParams, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray, n_passages: int
+    params: TfidfParams, indptr: np.ndarray, passages: np.ndarray, tf: np.ndarray, n_passages: int,
+    collection: tuple[np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(weights per posting in term-major order, idf per term): the values scikit-learn's
     ``TfidfTransformer(norm="l2")`` gives the passage × term counts, to the bit.
@@ -36,11 +37,16 @@ def passage_weights(
     each passage's sum of squares added up in ascending term order (as scikit-learn's
     row loop does, since a passage meets its terms in that order here too), then divided
     by its square root. A test checks the result against ``TfidfVectorizer``.
+
+    ``collection``: (document frequency of every term, passage count) of the whole
+    collection when these postings are one shard of it (``indexer/sharding.py``): the
+    idf, and so the norms, are the collection's. Default: these postings' own.
     """
     df = np.diff(indptr)
+    global_df, n_total = collection if collection is not None else (df, n_passages)
     smooth = int(params.smooth_idf)
-    idf = np.full(len(df), n_passages + smooth, dtype=np.float64)
-    idf /= np.maximum(df + float(smooth), 1.0)  # a term no passage has any more (updates): never a 0 df
+    idf = np.full(len(df), n_total + smooth, dtype=np.float64)
+    idf /= np.maximum(global_df + float(smooth), 1.0)  # a term no passage has any more (updates): never a 0 df
     np.log(idf, out=idf)
     idf += 1.0
     weights = tf.astype(np.float64)

@@ -133,11 +133,14 @@ def run_queries(
     workers: int = 0,
     chunk: int = 16,
     compiled: bool | None = None,
+    scheduler: str | None = None,
 ) -> Iterator[tuple[str, str | None]]:
     """(lines, error) per query, in order. ``workers=0`` uses every core. ``compiled``
     ranks in compiled code (see :meth:`Index.open`); by default when the run is large
     enough to pay for loading it (:func:`worth_compiling`). ``opts`` are resolved against
-    the index (:meth:`BatchOptions.resolve`): its method, and the run tag from it."""
+    the index (:meth:`BatchOptions.resolve`): its method, and the run tag from it.
+    ``scheduler``: run the chunks on the Dask cluster at that address instead
+    (``citesearch.cluster``; the index must be at a path its workers can read)."""
     workers = workers or os.cpu_count() or 1
     chunks = [queries[i : i + chunk] for i in range(0, len(queries), chunk)]
     manifest = read_manifest(index_path)
@@ -145,6 +148,11 @@ def run_queries(
     if compiled is None and not kernels.AVAILABLE:  # else the kernel built at install ranks: nothing to load
         rankings = (2 if opts.search.method == "hybrid" else 1) + (opts.search.expand is not None)
         compiled = worth_compiling(len(queries) * rankings, manifest.counts.passages)
+    if scheduler:
+        from ..cluster import run_on_cluster
+
+        yield from run_on_cluster(scheduler, str(index_path), opts, compiled, chunks)
+        return
     # Loaded here, once, so that the forked workers share it; if numba cannot load,
     # rank with numpy, which returns the same.
     if compiled and not kernels.AVAILABLE:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import QuerySyntaxError
+from ..indexer.manifest import read_manifest
 from ..indexer.storage import IndexReader, PassageRecord, SourceRecord, default_index_path
 from .analyzer import QueryAnalyzer
 from .citations import number_sources
@@ -61,7 +62,12 @@ class Index:
         (about 0.75 s once to load it: worth it for many queries in one process, not for
         one); ``False`` for numpy; ``"numba"`` for numba's kernel. See :class:`Scorer`.
         """
-        return cls(IndexReader(path if path is not None else default_index_path()), compiled)
+        path = path if path is not None else default_index_path()
+        if read_manifest(path).shards:  # a sharded index (indexer/sharding.py): searched as one
+            from .sharded import ShardedIndex
+
+            return ShardedIndex(path, compiled)
+        return cls(IndexReader(path), compiled)
 
     def close(self) -> None:
         self.reader.close()
