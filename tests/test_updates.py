@@ -22,7 +22,10 @@ from citesearch.search.options import SearchOptions
 from citesearch.search.searcher import Index
 
 WORDS = [f"w{i}" for i in range(40)] + ["volcano", "lava", "glacier", "ice", "fjord", "geyser", "ash", "basalt"]
-QUERIES = ["volcano lava", "glacier ice fjord", "w1 w2 w3", "geyser", "ash basalt w5", '"volcano lava"', "w7 -w8"]
+QUERIES = [
+    "volcano lava", "glacier ice fjord", "w1 w2 w3", "geyser", "ash basalt w5",
+    '"volcano lava"', "w7 -w8", "volcano source:*.txt", "w2 title:title",  # a phrase, an exclusion, filters
+]
 
 
 def _text(rng: np.random.Generator, n: int) -> str:

@@ -21,9 +21,9 @@ class Filters:
         """``rows`` narrowed by the query's source/title filters, exclusions and phrases."""
         allowed = self.source_rows(query)
         if allowed is not None:
-            source_ok = np.zeros(self.reader.manifest.counts.sources, dtype=bool)
-            source_ok[allowed] = True
-            rows = rows[source_ok[self.reader["passage_source"][rows]]]
+            # Source rows may have gaps (an update removes sources): test membership, not an
+            # array indexed by row.
+            rows = rows[np.isin(self.reader["passage_source"][rows], allowed)]
         for text in query.excluded:
             keys = self.analyzer.phrase_keys(text)
             terms = [k for k in keys if isinstance(k, int)]
