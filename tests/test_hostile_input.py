@@ -214,6 +214,49 @@ def test_html_the_parser_refuses_is_read_not_a_traceback():
     assert read_html("<p>one</p><![ x]><p>two</p><![foo bar]>three") == ("one", "one\n\ntwo\n\nthree")
 
 
+HOSTILE_TOPICS = textwrap.dedent(
+    """
+    import os, sys, tempfile
+    from citesearch.errors import CitesearchError
+    from citesearch.search.queryfiles import read_queries
+    n = 80_000
+    cases = {
+        "unclosed tops": "<top>" * n,
+        "unclosed topics": '<topic number="1">' * n,
+        "unclosed fields": '<topics><topic number="1">' + "<query>" * n + "</topic>",
+        "unclosed CDATA": '<topics><topic number="1"><query>' + "<![CDATA[" * n + "</query></topic>",
+        "unclosed subtopics": '<topics><topic number="1"><query>x</query>' + "<subtopic" * n + "</topic>",
+        "many topics": '<topic number="1"><query>x</query></topic>\\n' * n,
+    }
+    for name, text in cases.items():
+        path = os.path.join(tempfile.mkdtemp(), "q.trec")
+        with open(path, "w") as f:
+            f.write(text)
+        try:
+            read_queries(path)
+        except CitesearchError:
+            pass
+        print(name, flush=True)
+    """
+)
+
+
+def test_topic_files_with_unclosed_tags_take_linear_time():
+    """A topic file's patterns searched on to a closing tag from every unclosed opening:
+    "<top>" 20,000 times took 8 s, 80,000 times over two minutes. A generous bound."""
+    proc = subprocess.run([sys.executable, "-c", HOSTILE_TOPICS], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 6
+
+
+def test_a_qrels_or_run_line_over_a_mebibyte_is_one_error_line(tmp_path):
+    qrels = _bomb(tmp_path / "qrels.txt.gz", 4 << 20)
+    run = tmp_path / "run.trec"
+    run.write_text("1 Q0 a 1 2.0 r\n")
+    result = fails("evaluate", run, "--qrels", qrels)
+    assert _stderr_lines(result.stderr) == [f"Error: {qrels}:1: line longer than 1,048,576 characters"]
+
+
 # -- 2. One bad file aborts the whole build ---------------------------------------------------
 
 

@@ -33,13 +33,24 @@ def _open_text(path: str | os.PathLike[str]):
         raise CitesearchError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+MAX_LINE_CHARS = 1 << 20
+"""The longest line a qrels or run file may have: a longer one (a gzip bomb with no
+line ends) is an error, not read whole."""
+
+
 def _checked(f, path):
-    """Lines of ``f``; an error reading it (a bad gzip stream, a disk error) is one line."""
+    """Lines of ``f``; an error reading it (a bad gzip stream, a disk error) or a line
+    longer than :data:`MAX_LINE_CHARS` is one line."""
     import zlib
 
     with f:
         try:
-            yield from f
+            lineno = 0
+            while line := f.readline(MAX_LINE_CHARS + 1):
+                lineno += 1
+                if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+                    raise CorpusError(str(path), f"line longer than {MAX_LINE_CHARS:,} characters", lineno)
+                yield line
         except (OSError, EOFError, zlib.error) as exc:
             raise CitesearchError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 

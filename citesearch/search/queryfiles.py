@@ -193,37 +193,85 @@ def _tsv_header(line: str) -> bool:
 
 _TOPICS_START = re.compile(r"<top>|<topic\b", re.IGNORECASE)
 _TOP = re.compile(r"<top>(.*?)</top>", re.DOTALL | re.IGNORECASE)
+_TOP_END = re.compile(r"</top>", re.IGNORECASE)
 _TAG = re.compile(r"<(num|title|desc|narr)>", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*(Number|Topic|Description|Narrative)\s*:\s*", re.IGNORECASE)
 
-# A topic's body stops at </topic>, never running on into the next <topic>.
-_XML_TOPIC = re.compile(r"<topic\b([^>]*?)(/?)>(?:((?:(?!<topic\b).)*?)</topic\s*>)?", re.DOTALL | re.IGNORECASE)
+# The XML topics are read by hand with these, not by one pattern each: a pattern that
+# searches on to a closing tag takes time quadratic in the file when openings go
+# unclosed ("<topic>" 20,000 times took 8 s). Each search below resumes where the last
+# one stopped, so every part of the file is scanned a bounded number of times.
+_XML_OPEN = re.compile(r"<topic\b", re.IGNORECASE)
+_XML_CLOSE = re.compile(r"</topic\s*>", re.IGNORECASE)
 _XML_NUMBER = re.compile(r"""\b(?:number|id|num)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
-_XML_FIELD = re.compile(
-    r"<(query|title|question|description|desc|narrative|narr|num|number)\b[^>]*>(.*?)</\1\s*>",
-    re.DOTALL | re.IGNORECASE,
-)
-_XML_SUBTOPIC = re.compile(r"<subtopic\b.*?(?:</subtopic\s*>|/>)", re.DOTALL | re.IGNORECASE)
+_FIELD_NAMES = ("query", "title", "question", "description", "desc", "narrative", "narr", "num", "number")
+_FIELD_OPEN = re.compile(rf"<({'|'.join(_FIELD_NAMES)})\b", re.IGNORECASE)
+_FIELD_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _FIELD_NAMES}
+_SUBTOPIC_OPEN = re.compile(r"<subtopic\b", re.IGNORECASE)
+_SUBTOPIC_CLOSE = re.compile(r"</subtopic\s*>|/>", re.IGNORECASE)
+_GT = re.compile(">")
 _XML_TAGS = re.compile(r"<[^>]*>")
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 # --topic-field → the XML elements that hold it, the first present wins.
 _XML_FIELDS = {"title": ("query", "title"), "desc": ("question", "description", "desc"), "narr": ("narrative", "narr")}
 
 
+class _Next:
+    """The next match of ``pattern`` in ``text`` at or after a position, for positions
+    asked in increasing order: a search resumes where the last one found its match, and
+    once none is found, none is looked for again."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str):
+        self.pattern, self.text = pattern, text
+        self.found: re.Match[str] | None = None
+        self.done = False
+
+    def at(self, pos: int) -> re.Match[str] | None:
+        if not self.done and (self.found is None or self.found.start() < pos):
+            self.found = self.pattern.search(self.text, pos)
+            self.done = self.found is None
+        return self.found
+
+
+class _Lines:
+    """Line numbers of positions asked in increasing order, counted as they go."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def of(self, pos: int) -> int:
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
+
+
+def _last_of(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    last = None
+    for last in pattern.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    return [last] if last is not None else []
+
+
 def _xml_text(value: str) -> str:
-    value = _CDATA.sub(lambda m: html.escape(m.group(1), quote=False), value)
-    return " ".join(html.unescape(_XML_TAGS.sub(" ", value)).split())
+    end = value.rfind("]]>") + 3  # no CDATA section can close after the last "]]>"
+    if end > 2:
+        value = _CDATA.sub(lambda m: html.escape(m.group(1), quote=False), value[:end]) + value[end:]
+    end = value.rfind(">") + 1  # nor a tag after the last ">"
+    value = _XML_TAGS.sub(" ", value[:end]) + value[end:]
+    return " ".join(html.unescape(value).split())
 
 
 def _read_topics(text: str, topic_field: str, bad) -> list[tuple[int, str, str]]:
     if topic_field not in TOPIC_FIELDS:
         raise CitesearchError(f"unknown topic field {topic_field!r}; choose from {', '.join(TOPIC_FIELDS)}")
     wanted = ("title", "desc", "narr") if topic_field == "all" else (topic_field,)
-    if re.search(r"<topic\b", text, re.IGNORECASE) and not _TOP.search(text):
+    end = max((m.end() for m in _last_of(_TOP_END, text)), default=0)  # no <top> closes after the last </top>
+    if _XML_OPEN.search(text) and not _TOP.search(text, 0, end):
         return _read_xml_topics(text, topic_field, wanted, bad)
     queries = []
-    for m in _TOP.finditer(text):
-        lineno = text.count("\n", 0, m.start()) + 1
+    lines = _Lines(text)
+    for m in _TOP.finditer(text, 0, end):
+        lineno = lines.of(m.start())
         fields: dict[str, str] = {}
         parts = _TAG.split(m.group(1))
         for name, value in zip(parts[1::2], parts[2::2]):
@@ -238,18 +286,76 @@ def _read_topics(text: str, topic_field: str, bad) -> list[tuple[int, str, str]]
     return queries
 
 
+def _xml_topics(text: str):
+    """``(start, attributes, empty, body)`` of each ``<topic ...>``, as the pattern
+    ``<topic\\b([^>]*?)(/?)>(?:((?:(?!<topic\\b).)*?)</topic\\s*>)?`` finds them: the
+    body stops at </topic> and never runs on into the next <topic> (None without one)."""
+    gt, opening, closing = _Next(_GT, text), _Next(_XML_OPEN, text), _Next(_XML_CLOSE, text)
+    pos = 0
+    while (m := _XML_OPEN.search(text, pos)) is not None:
+        end = gt.at(m.end())
+        if end is None:
+            return
+        attrs = text[m.end() : end.start()]
+        empty = attrs.endswith("/")
+        if empty:
+            attrs = attrs[:-1]
+        pos = end.end()
+        close, after = closing.at(pos), opening.at(pos)
+        body = None
+        if close is not None and (after is None or close.start() < after.start()):
+            body = text[pos : close.start()]
+            pos = close.end()
+        yield m.start(), attrs, empty, body
+
+
+def _without_subtopics(body: str) -> str:
+    """``body`` with each ``<subtopic ...>…</subtopic>`` (or ``<subtopic .../>``) as a space."""
+    closing = _Next(_SUBTOPIC_CLOSE, body)
+    out = []
+    pos = 0
+    while (m := _SUBTOPIC_OPEN.search(body, pos)) is not None:
+        close = closing.at(m.end())
+        if close is None:
+            break
+        out += [body[pos : m.start()], " "]
+        pos = close.end()
+    out.append(body[pos:])
+    return "".join(out)
+
+
+def _xml_fields(body: str):
+    """``(name, text)`` of each field element (``<query>…</query>``...) in a topic's body,
+    in order, as ``<(NAME)\\b[^>]*>(.*?)</\\1\\s*>`` finds them."""
+    gt = _Next(_GT, body)
+    closing = {name: _Next(pattern, body) for name, pattern in _FIELD_CLOSE.items()}
+    pos = 0
+    while (m := _FIELD_OPEN.search(body, pos)) is not None:
+        end = gt.at(m.end())
+        if end is None:
+            return
+        name = m.group(1).lower()
+        close = closing[name].at(end.end())
+        if close is None:
+            pos = m.start() + 1
+            continue
+        yield name, body[end.end() : close.start()]
+        pos = close.end()
+
+
 def _read_xml_topics(text: str, topic_field: str, wanted: tuple[str, ...], bad) -> list[tuple[int, str, str]]:
     """``<topic number="N"><query>…</query><question>…</question><narrative>…</narrative></topic>``."""
     queries = []
-    for m in _XML_TOPIC.finditer(text):
-        lineno = text.count("\n", 0, m.start()) + 1
-        attrs, empty, body = m.group(1), m.group(2), m.group(3)
+    lines = _Lines(text)
+    for start, attrs, empty, body in _xml_topics(text):
+        lineno = lines.of(start)
         if body is None and not empty:
             bad(lineno, "<topic> without </topic>; skipped")
             continue
         fields: dict[str, str] = {}
-        for f in _XML_FIELD.finditer(_XML_SUBTOPIC.sub(" ", body or "")):
-            fields.setdefault(f.group(1).lower(), _xml_text(f.group(2)))
+        for name, value in _xml_fields(_without_subtopics(body or "")):
+            if name not in fields:
+                fields[name] = _xml_text(value)
         number = _XML_NUMBER.search(attrs)
         qid = (number.group(1) or number.group(2) or "").strip() if number else ""
         qid = qid or fields.get("number") or fields.get("num") or ""
