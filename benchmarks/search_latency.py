@@ -22,7 +22,6 @@ from scale import latencies
 import citesearch
 from citesearch.search.query import plain_query
 
-
 PATHS = {"default": None, "numba": "numba", "numpy": False}
 
 

@@ -53,6 +53,24 @@ static double raise_floor(const double *s, Py_ssize_t n, Py_ssize_t k, double fl
     return kth > floor ? kth : floor;
 }
 
+/* Term i's contribution for a posting of weight w: c * w in float64, or rounded to float32
+ * where numpy's product would be. */
+static inline double contribution(double c, int narrow, float w) { return narrow ? (double)((float)c * w) : c * (double)w; }
+
+static double floor_from_prefixes(const int64_t *indptr, const float *data, const int64_t *terms, const double *coefs,
+                                  const uint8_t *narrow, const int32_t *prefixes, const int64_t *prefix_ptr,
+                                  Py_ssize_t m, Py_ssize_t k)
+{
+    double best = 0.0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        int64_t t = terms[i];
+        if (prefix_ptr[t + 1] - prefix_ptr[t] < k) continue;
+        double v = contribution(coefs[i], narrow[i], data[indptr[t] + prefixes[prefix_ptr[t] + k - 1]]);
+        if (v > best) best = v;
+    }
+    return best;
+}
+
 static int keeps(double s, double floor) { return s > 0.0 && s >= floor; }
 
 /* Raise each method's floor to the k-th best score among the n candidates (a lower bound
@@ -76,7 +94,7 @@ static Py_ssize_t compact(int64_t *rows, double *s1, double *s2, Py_ssize_t n, P
 }
 
 typedef struct {
-    Py_buffer indptr, postings, data1, data2, terms, coefs1, narrow1, coefs2, narrow2;
+    Py_buffer indptr, postings, data1, data2, terms, coefs1, narrow1, coefs2, narrow2, prefixes1, prefixes2, prefix_ptr;
     Py_buffer acc1, acc2, mark, touched, rows, s1, s2, scratch;
 } Args;
 
@@ -85,11 +103,11 @@ static PyObject *scan(PyObject *self, PyObject *args)
     Args a;
     Py_ssize_t k, n_rows;
     int two;
-    double f1, f2;
     memset(&a, 0, sizeof a);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*pnnw*w*w*w*w*w*w*w*dd", &a.indptr, &a.postings, &a.data1,
-                          &a.data2, &a.terms, &a.coefs1, &a.narrow1, &a.coefs2, &a.narrow2, &two, &k, &n_rows,
-                          &a.acc1, &a.acc2, &a.mark, &a.touched, &a.rows, &a.s1, &a.s2, &a.scratch, &f1, &f2))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*pnnw*w*w*w*w*w*w*w*", &a.indptr, &a.postings, &a.data1,
+                          &a.data2, &a.terms, &a.coefs1, &a.narrow1, &a.coefs2, &a.narrow2, &a.prefixes1,
+                          &a.prefixes2, &a.prefix_ptr, &two, &k, &n_rows, &a.acc1, &a.acc2, &a.mark, &a.touched,
+                          &a.rows, &a.s1, &a.s2, &a.scratch))
         return NULL;
 
     const int64_t *indptr = a.indptr.buf;
@@ -98,6 +116,7 @@ static PyObject *scan(PyObject *self, PyObject *args)
     const int64_t *terms = a.terms.buf;
     const double *coefs1 = a.coefs1.buf, *coefs2 = a.coefs2.buf;
     const uint8_t *narrow1 = a.narrow1.buf, *narrow2 = a.narrow2.buf;
+    const int64_t *prefix_ptr = a.prefix_ptr.buf;
     double *acc1 = a.acc1.buf, *acc2 = a.acc2.buf;
     uint8_t *mark = a.mark.buf;
     int64_t *touched = a.touched.buf, *out_rows = a.rows.buf;
@@ -119,6 +138,13 @@ static PyObject *scan(PyObject *self, PyObject *args)
         pos[i] = indptr[terms[i]];
         end[i] = indptr[terms[i] + 1];
     }
+    /* The floors start at the best per-term bound: a passage scores at least any one term's
+     * contribution (a sum of non-negative terms, rounded, is never below one of them), so
+     * the k-th heaviest posting of a term (its impact prefix lists them heaviest first)
+     * names k passages scoring at least its contribution. */
+    double f1 = floor_from_prefixes(indptr, data1, terms, coefs1, narrow1, a.prefixes1.buf, prefix_ptr, m, k);
+    double f2 = two ? floor_from_prefixes(indptr, data2, terms, coefs2, narrow2, a.prefixes2.buf, prefix_ptr, m, k)
+                    : 0.0;
     for (int64_t base = 0; base < n_rows && !overflow; base += block) {
         int64_t limit = base + block;
         Py_ssize_t t = 0;
@@ -178,16 +204,17 @@ static PyObject *scan(PyObject *self, PyObject *args)
 
 done:;
     Py_buffer *all[] = {&a.indptr, &a.postings, &a.data1, &a.data2, &a.terms, &a.coefs1, &a.narrow1, &a.coefs2,
-                        &a.narrow2, &a.acc1, &a.acc2, &a.mark, &a.touched, &a.rows, &a.s1, &a.s2, &a.scratch};
+                        &a.narrow2, &a.prefixes1, &a.prefixes2, &a.prefix_ptr, &a.acc1, &a.acc2, &a.mark,
+                        &a.touched, &a.rows, &a.s1, &a.s2, &a.scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) PyBuffer_Release(all[i]);
     if (PyErr_Occurred()) return NULL;
-    return Py_BuildValue("ndd", overflow ? (Py_ssize_t)-1 : n, f1, f2);
+    return PyLong_FromSsize_t(overflow ? (Py_ssize_t)-1 : n);
 }
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
-     "scan(indptr, postings, data1, data2, terms, coefs1, narrow1, coefs2, narrow2, two, k, n_rows, acc1, acc2,"
-     " mark, touched, rows, s1, s2, scratch, floor1, floor2) -> (n, floor1, floor2): candidates holding each"
+     "scan(indptr, postings, data1, data2, terms, coefs1, narrow1, coefs2, narrow2, prefixes1, prefixes2,"
+     " prefix_ptr, two, k, n_rows, acc1, acc2, mark, touched, rows, s1, s2, scratch) -> n: candidates holding each"
      " method's top k (n = -1: no room, retry with larger output buffers)."},
     {NULL, NULL, 0, NULL},
 };

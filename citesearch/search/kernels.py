@@ -10,14 +10,18 @@ same results.
 
 The kernel scores every passage that contains a query term, a block of passages at a
 time (``BLOCK``; the accumulators stay in cache), and appends each passage that may be
-in a method's top k to a candidate buffer. When the buffer fills, each method's floor
-rises to the k-th best score in it (a lower bound on the k-th best of all, since the
-buffer holds real passages' exact scores) and the candidates below every floor are
-dropped: the buffer ends holding every passage of each method's top k (ties at the
-k-th score included) and few others, which :func:`~.scoring.top_indices` then orders.
+in a method's top k to a candidate buffer: one scoring at least the method's floor, a
+lower bound on its k-th best score. The floor starts at the highest of the query terms'
+k-th heaviest contributions (read off the impact prefixes: k passages score at least
+that); when the buffer fills, it rises to the k-th best score in the buffer (real
+passages' exact scores) and the candidates below every floor are dropped. At the end
+the buffer holds every passage of each method's top k (ties at the k-th score
+included) and few others, which :func:`~.scoring.top_indices` then orders.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,10 +36,21 @@ _ROOM = 8  # candidate buffer: this many times k (at least _MIN_ROOM), grown if 
 _MIN_ROOM = 2048
 
 
-def usable(*arrays: np.ndarray) -> bool:
-    """Whether the kernel takes an index with these (indptr, postings, weights) arrays."""
-    want = (np.int64, np.int32, np.float32)
-    return AVAILABLE and all(a.dtype == w and a.flags.c_contiguous for a, w in zip(arrays, want))
+class Arrays(NamedTuple):
+    """The index arrays every scan reads."""
+
+    indptr: np.ndarray
+    postings: np.ndarray
+    prefix_ptr: np.ndarray
+    n_rows: int
+
+
+def usable(index: Arrays, *per_method: np.ndarray) -> bool:
+    """Whether the kernel takes an index with these arrays (``per_method``: each method's
+    weights and impact prefixes)."""
+    want = [(index.indptr, np.int64), (index.postings, np.int32), (index.prefix_ptr, np.int64)]
+    want += [(a, np.float32 if a.dtype.kind == "f" else np.int32) for a in per_method]
+    return AVAILABLE and all(a.dtype == w and a.flags.c_contiguous for a, w in want)
 
 
 class Kernel:
@@ -53,12 +68,14 @@ class Kernel:
         return tuple(a[:cap] for a in self._out)
 
     def candidates(
-        self, indptr: np.ndarray, postings: np.ndarray, data: list[np.ndarray], coefficients: list[dict[int, float]],
-        k: int, n_rows: int,
+        self, index: Arrays, data: list[np.ndarray], prefixes: list[np.ndarray], coefficients: list[dict[int, float]],
+        k: int,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """(rows, [scores per method]): every passage in each method's top ``k`` (by
         score, positive scores only, ties at the k-th all kept) and maybe a few more, in
-        no order. One or two methods; two must have the same terms in the same order."""
+        no order. One or two methods (``data``: each one's weights, ``prefixes``: its
+        impact prefixes, see ``indexer/impacts.py``); two must have the same terms in the
+        same order."""
         two = len(data) == 2
         terms = np.fromiter(coefficients[0], dtype=np.int64, count=len(coefficients[0]))
         query = [_coefficients(c, d) for c, d in zip(coefficients, data)]
@@ -67,9 +84,10 @@ class Kernel:
         cap = max(_ROOM * k, _MIN_ROOM)
         while True:
             rows, s1, s2, scratch = self._buffers(cap)
-            n, _, _ = _kernels.scan(  # type: ignore[union-attr]
-                indptr, postings, data[0], data[-1], terms, *query[0], *query[1], two, k, n_rows,
-                self.acc[0], self.acc[1], self.mark, self.touched, rows, s1, s2, scratch, 0.0, 0.0,
+            n = _kernels.scan(  # type: ignore[union-attr]
+                index.indptr, index.postings, data[0], data[-1], terms, *query[0], *query[1], prefixes[0], prefixes[-1],
+                index.prefix_ptr, two, k, index.n_rows,
+                self.acc[0], self.acc[1], self.mark, self.touched, rows, s1, s2, scratch,
             )
             if n >= 0:
                 return rows[:n].copy(), [s1[:n].copy(), s2[:n].copy()][: len(data)]

@@ -60,9 +60,11 @@ class Scorer:
         self._mark: np.ndarray | None = None
         self._blocks = None
         self._kernel: kernels.Kernel | None = None
-        weights = [reader[f"{kind}_weights"] for kind in ("bm25", "tfidf")]
-        if compiled not in (False, "numba") and all(kernels.usable(reader.indptr, reader.postings, w) for w in weights):
+        arrays = kernels.Arrays(reader.indptr, reader.postings, reader["impact_indptr"], self.n)
+        per_method = [reader[f"{kind}_{what}"] for kind in ("bm25", "tfidf") for what in ("weights", "impacts")]
+        if compiled not in (False, "numba") and kernels.usable(arrays, *per_method):
             self._kernel = kernels.Kernel()
+            self._arrays = arrays
         elif compiled:
             from .compiled import Blocks  # imports numba: ~0.75 s, for many queries only
 
@@ -201,7 +203,8 @@ class Scorer:
         postings = self.reader.postings
         coefficients = self.coefficients(kind, counts)
         if self._kernel is not None:
-            rows, (scores,) = self._kernel.candidates(self.reader.indptr, postings, [data], [coefficients], k, self.n)
+            prefixes = self.reader[f"{kind}_impacts"]
+            rows, (scores,) = self._kernel.candidates(self._arrays, [data], [prefixes], [coefficients], k)
             best = top_indices(scores, rows, k)
             return rows[best], scores[best]
         if self._blocks is not None:
@@ -262,7 +265,8 @@ class Scorer:
             rows = both[np.concatenate(([True], both[1:] != both[:-1]))]
             return rows, [np.searchsorted(rows, top) for top in tops]
         data = [self.reader[f"{kind}_weights"] for kind in runs]
-        rows, scores = self._kernel.candidates(self.reader.indptr, self.reader.postings, data, coefficients, k, self.n)
+        prefixes = [self.reader[f"{kind}_impacts"] for kind in runs]
+        rows, scores = self._kernel.candidates(self._arrays, data, prefixes, coefficients, k)
         orders = []
         for s in scores:
             best = top_indices(s, rows, k)
