@@ -8,9 +8,9 @@ measures each system in its own process:
   (citesearch, with BM25 — what the anchors rank by — and with its default hybrid
   method: ``Index.search``, which also fetches passages and makes snippets and
   citations, and ``Index.rank(q, depth=10).top(10)``, the ranking alone, which is what
-  the anchors' calls return; both on an index opened with ``compiled=True``, as a
-  process running many queries would, and ``Index.search`` again on the default numpy
-  path, which a one-off terminal search takes);
+  the anchors' calls return; both on the default ``Index.open(path)``, which ranks with
+  the kernel compiled at install, and ``Index.search`` again on the numpy path,
+  ``compiled=False``, what an install without a C compiler gets);
 * batch throughput: citesearch's ``citesearch batch -k 10`` command (both cores, process
   start included); the anchors as in ../shared/bench/scale_anchors.py (single thread);
 * cold start: a fresh ``citesearch search`` process, wall time, median of 10;
@@ -96,8 +96,8 @@ from scale import latencies, rss_peak_mb
 import citesearch
 from citesearch.search.query import plain_query
 qs = [json.loads(l)["text"] for l in open({str(d / 'queries.jsonl')!r})]
-idx = citesearch.Index.open({str(idx)!r}, compiled=True)
-plain = citesearch.Index(idx.reader)  # the same maps: mapping the files twice would count their pages twice
+idx = citesearch.Index.open({str(idx)!r})  # the default: the kernel compiled at install, if built
+plain = citesearch.Index(idx.reader, compiled=False)  # the same maps: mapping twice would count their pages twice
 out = {{}}
 for method in ("bm25", "hybrid"):
     out[method] = {{
