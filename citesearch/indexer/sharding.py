@@ -266,9 +266,21 @@ def _build_shard(
     return summary, reader.report
 
 
-def _source_ids(target: str) -> list[tuple[int, str, str]]:
-    with IndexReader(target) as reader:
-        return reader.db.execute("SELECT row, id, path FROM sources ORDER BY row").fetchall()
+def _duplicates(targets: list[str]) -> dict[str, list[tuple[int, str, str]]]:
+    """A task: the documents of each shard whose id an earlier shard has, as (row, id,
+    path): read where the shards are, not sent to the client (a million ids are 60 MB)."""
+    seen: set[str] = set()
+    found: dict[str, list[tuple[int, str, str]]] = {}
+    for target in targets:
+        with IndexReader(target) as reader:
+            ids = [doc_id for (doc_id,) in reader.db.execute("SELECT id FROM sources")]
+            repeated = [i for i in ids if i in seen]
+            seen.update(ids)
+            if repeated:
+                found[target] = reader.db.execute(
+                    f"SELECT row, id, path FROM sources WHERE id IN ({','.join('?' * len(repeated))})", repeated
+                ).fetchall()
+    return found
 
 
 def _drop_sources(target: str, rows: list[int]) -> None:
@@ -473,18 +485,12 @@ def _build_generation(
         _merge_report(report, shard_report)
     log.debug("phase 1 (shards built): %.1f s", time.perf_counter() - started)
     # The first document with an id wins across shards too.
-    seen: set[str] = set()
-    drops: dict[str, list[int]] = {}
-    for target, rows in zip(targets, run(_source_ids, targets)):
-        for row, doc_id, path in rows:
-            if doc_id in seen:
-                drops.setdefault(target, []).append(row)
-                report.duplicates.append(f"{doc_id} ({path})")
-            else:
-                seen.add(doc_id)
-    report.documents = len(seen)
+    drops = run(_duplicates, [targets])[0]
+    for rows in drops.values():
+        report.duplicates += [f"{doc_id} ({path})" for _, doc_id, path in rows]
+        report.documents -= len(rows)
     if drops:
-        run(_drop_sources, list(drops), list(drops.values()))
+        run(_drop_sources, list(drops), [[row for row, _, _ in rows] for rows in drops.values()])
     # 2. the global vocabulary and statistics
     vocabulary = str(folder / VOCABULARY)
     collection = run(_merge, [targets], [vocabulary])[0]
@@ -511,6 +517,7 @@ def write_shards_file(folder: Path, infos: list[ShardInfo]) -> None:
 
 def _merge_report(into: LoadReport, part: LoadReport) -> None:
     into.files += part.files
+    into.documents += part.documents
     into.errors.extend(part.errors)
     into.binary.extend(part.binary)
     into.empty.extend(part.empty)
