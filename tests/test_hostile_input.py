@@ -200,7 +200,7 @@ def test_deep_nesting_and_unclosed_markup_take_linear_time():
 def test_deeply_nested_html_keeps_its_text_title_and_paragraphs():
     from citesearch.corpus.formats import read_html
 
-    n = 20_000
+    n = 5_000  # deep enough for a recursive walk to fail; the speed is the test above
     html = "<title>T</title>" + "<div><span>" * n + "<h1>Head</h1>inner words" + "</span></div>" * n + "<p>after</p>"
     assert read_html(html) == ("T", "Head\n\ninner words\n\nafter")
     assert read_html(html.replace("<title>T</title>", ""))[0] == "Head"
@@ -293,7 +293,7 @@ def _without_root_powers(probe_dir: Path) -> tuple[str, ...]:
     pytest.skip("running as root, and cannot drop the capabilities that bypass permissions")
 
 
-def test_unlistable_and_unsearchable_directories_are_error_lines(docs, tmp_path):
+def test_unreadable_files_and_unlistable_or_unsearchable_directories_are_error_lines(docs, tmp_path):
     locked = docs / "locked"  # readable, not searchable: listed, but no file in it opens
     (locked / "deeper").mkdir(parents=True)
     (locked / "x.txt").write_text("hidden words\n")
@@ -301,8 +301,11 @@ def test_unlistable_and_unsearchable_directories_are_error_lines(docs, tmp_path)
     unlistable = docs / "unlistable"  # searchable, not readable: cannot be listed
     unlistable.mkdir()
     (unlistable / "z.txt").write_text("unlisted words\n")
+    secret = docs / "secret.txt"  # a file that cannot be read
+    secret.write_text("secret words\n")
     locked.chmod(0o600)
     unlistable.chmod(0o300)
+    secret.chmod(0o000)
     try:
         prefix = _without_root_powers(unlistable)
         proc = _cli("index", docs, "--index", tmp_path / "idx", prefix=prefix)
@@ -314,6 +317,7 @@ def test_unlistable_and_unsearchable_directories_are_error_lines(docs, tmp_path)
     assert errors == [
         f"Error: {locked.as_posix()}: cannot open the files in the directory: Permission denied; skipped",
         f"Error: {unlistable.as_posix()}: cannot list the directory: Permission denied; skipped",
+        f"Error: {secret.as_posix()}: cannot read: Permission denied",
     ]
     assert "Indexed 1 document" in proc.stderr
 
