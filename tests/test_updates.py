@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from citesearch.corpus import load_documents
+from citesearch.indexer.bm25 import BM25Params
 from citesearch.indexer.builder import build_index
 from citesearch.indexer.updating import remove_documents, update_index
 from citesearch.search.expansion import RM3
@@ -90,6 +91,8 @@ def _assert_same_rankings(updated: Path, fresh: Path, exact_ties: bool) -> None:
         assert a.reader.manifest.counts == b.reader.manifest.counts
         assert a.reader.manifest.avg_passage_length == pytest.approx(b.reader.manifest.avg_passage_length, rel=1e-12)
         methods = [SearchOptions(method="bm25"), SearchOptions(method="tfidf")]
+        # BM25 at other parameters than the index's, weighed at query time (idf included).
+        methods.append(SearchOptions(method="bm25", bm25=BM25Params("okapi", 1.5, 0.75)))
         if exact_ties:  # the fusion and the feedback read ranks, which ties order by passage row
             methods += [SearchOptions(method="hybrid"), SearchOptions(method="bm25", expand=RM3(3, 5, 0.6))]
         for options in methods:

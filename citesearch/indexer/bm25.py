@@ -106,6 +106,16 @@ def idf(params: BM25Params, df: np.ndarray, n: int) -> np.ndarray:
     return BM25_VARIANTS[params.variant].idf(df.astype(np.float64), n)
 
 
+def term_idf(params: BM25Params, df: np.ndarray, n: int) -> np.ndarray:
+    """The idf of every term of an index, by term id. A term no passage has any more (df
+    0, after an update removed its passages) gets 0 and is left out of the Okapi floor's
+    mean, as if it had never been indexed."""
+    out = np.zeros(len(df))
+    used = df > 0
+    out[used] = idf(params, df[used], n)
+    return out
+
+
 def weights(params: BM25Params, tf: np.ndarray, rel_len: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
     """idf × tf part for postings with frequencies ``tf`` in passages of relative length
     ``rel_len`` (dl / avgdl), each posting's term idf in ``term_idf``."""

@@ -417,11 +417,7 @@ def _save_bm25(
     indptr, passages, tf = postings
     df = np.diff(indptr)
     global_df, n_total = collection if collection is not None else (df, len(lengths))
-    # Terms no passage has any more (after an update) are left out of the idf, whose
-    # Okapi floor takes the mean over the terms: as if they had never been indexed.
-    term_idf = np.zeros(len(df))
-    used = global_df > 0
-    term_idf[used] = bm25.idf(settings.bm25, global_df[used], n_total)
+    term_idf = bm25.term_idf(settings.bm25, global_df, n_total)  # terms gone after an update: left out
     terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
     weights = np.empty(len(tf), dtype=np.float32)
     for a in range(0, len(tf), _BLOCK):
