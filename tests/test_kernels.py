@@ -158,3 +158,16 @@ def test_the_kernel_needs_no_numba():
 
     code = "import sys, citesearch.search.kernels as k; assert k.AVAILABLE; assert 'numba' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=6), rrf_k=st.sampled_from([0.0, 5.0, 60.0]))
+def test_fusion_in_the_kernel_equals_unpruned_fusion(zipf, words, rrf_k):
+    """The whole fused ranking (every passage either run ranks, with its fused score) as
+    the kernel's rrf() makes it, against rrf() over every candidate scored."""
+    text = " ".join(words)
+    full = zipf.rank(f"source:* {text}", rrf_k=rrf_k)  # a filter: every candidate scored, no pruning
+    fused = zipf.rank(text, rrf_k=rrf_k)
+    assert len(fused) == len(full)
+    for a, b in zip(full.top(), fused.top()):
+        assert a.tolist() == b.tolist()

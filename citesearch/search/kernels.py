@@ -30,7 +30,11 @@ try:
 except ImportError:  # not built: numpy ranks instead
     _kernels = None
 
-AVAILABLE = _kernels is not None
+VERSION = 2
+"""The build this module calls (``_kernels.VERSION``): a checkout whose extension was
+built from an older source ranks with numpy until it is built again
+(``python setup.py build_ext --inplace``, or reinstalling)."""
+AVAILABLE = getattr(_kernels, "VERSION", None) == VERSION
 BLOCK = 1 << 15  # passages per block: two 256 KiB float64 accumulators
 _ROOM = 8  # candidate buffer: this many times k (at least _MIN_ROOM), grown if ties fill it
 _MIN_ROOM = 2048
