@@ -277,6 +277,26 @@ def test_a_symlink_loop_is_an_error_line_and_the_rest_is_indexed(docs, tmp_path)
     assert _sources(tmp_path / "idx") == [(docs / "good.txt").as_posix()]
 
 
+def test_a_folder_tree_deeper_than_the_recursion_limit_is_walked(tmp_path):
+    """os.walk (Python < 3.12) recursed once per level: 1,100 levels was a RecursionError."""
+    here = tmp_path / "root"
+    here.mkdir()
+    (here / "top.txt").write_text("top words\n")
+    fd = os.open(here, os.O_RDONLY)
+    try:
+        for _ in range(1100):  # made relative to the last folder: the whole path is too long for mkdir
+            os.mkdir("a", dir_fd=fd)
+            fd, old = os.open("a", os.O_RDONLY, dir_fd=fd), fd
+            os.close(old)
+        with open(os.open("x.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+            f.write("deep words\n")
+    finally:
+        os.close(fd)
+    report = LoadReport()
+    files = discover([here], report=report)
+    assert [f.doc_id for f in files] == ["top.txt", "a/" * 1100 + "x.txt"] and report.errors == []
+
+
 def _without_root_powers(probe_dir: Path) -> tuple[str, ...]:
     """A command prefix under which permissions apply: none for an ordinary user; for
     root, setpriv dropping the capabilities that override them (skip if impossible)."""

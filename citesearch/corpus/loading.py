@@ -214,8 +214,7 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], report: Lo
 
     # Directory links are not followed: one leading inside the root would list the same
     # files twice, one leading outside is reported.
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
-        here = Path(dirpath)
+    for here, dirnames, filenames in _tree(root, unlistable):
         try:
             for d in list(dirnames):
                 if os.path.islink(here / d) or not _utf8(d):
@@ -233,6 +232,30 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str], report: Lo
             report.error(here.as_posix(), f"cannot open the files in the directory: {_reason(exc)}; skipped")
             continue
         yield from found
+
+
+def _tree(root: Path, onerror: Callable[[OSError], None]) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """``os.walk(root)``, top-down, without recursion: os.walk (before Python 3.12)
+    recursed once per level, and a tree 1,000 folders deep ended in RecursionError. As
+    with os.walk, the caller may prune or reorder the names of the folders to enter."""
+    stack = [root]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        dirnames, filenames = [], []
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirnames if is_dir else filenames).append(entry.name)
+        yield here, dirnames, filenames
+        stack.extend(here / d for d in reversed(dirnames))
 
 
 def _listed(
