@@ -42,8 +42,6 @@ from .locking import writer_lock
 from .manifest import Counts
 from .storage import IndexReader, source_row, writing
 
-ANALYSIS_FIELDS = ("analyzer", "passage_words", "passage_overlap", "title_weight")
-
 
 @dataclass
 class UpdateSummary:
