@@ -2,14 +2,16 @@
 
 Usage:
     python benchmarks/profile_query.py INDEX QUERIES.jsonl [--method bm25] [--what search|rank] [-n 300]
-    python benchmarks/profile_query.py INDEX QUERIES.jsonl --what top --method bm25 --depth 1000 [--compiled]
+    python benchmarks/profile_query.py INDEX QUERIES.jsonl --what top --method bm25 --depth 1000 [--path numpy]
 
 INDEX is an index of a scale corpus (benchmarks/scale_corpus.py), QUERIES its
 queries.jsonl. The queries run once to warm up, then again under cProfile; the functions
 with the most time of their own are printed. ``--what top`` instead times
 ``Scorer.top`` alone (no profiler) for every query and prints its percentiles: the
 pruned top-k search that ``rank`` and ``search`` are built on (hybrid runs it twice,
-1000 deep). ``--compiled`` opens the index with ``compiled=True`` (the numba ranking).
+1000 deep). ``--path`` opens the index as ``Index.open(path)`` does (``default``: the
+kernel compiled at install, if built), with ``compiled="numba"`` or with
+``compiled=False`` (numpy).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from citesearch import Index
 from citesearch.errors import CitesearchError
 from citesearch.search.query import plain_query
 
+PATHS = {"default": None, "numba": "numba", "numpy": False}
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -38,10 +42,10 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=10, help="k for --what top")
     ap.add_argument("-n", type=int, default=300, help="queries to profile")
     ap.add_argument("--top", type=int, default=20, help="functions to print")
-    ap.add_argument("--compiled", action="store_true", help="rank in compiled code (numba)")
+    ap.add_argument("--path", choices=sorted(PATHS), default="default", help="how the index ranks")
     args = ap.parse_args()
     queries = [json.loads(line)["text"] for line in args.queries.read_text().splitlines()][: args.n]
-    index = Index.open(args.index, compiled=args.compiled)
+    index = Index.open(args.index, compiled=PATHS[args.path])
     if args.what == "top":
         time_top(index, queries, args.method or "bm25", args.depth)
         return

@@ -103,9 +103,12 @@ def _coefficients(coefficients: dict[int, float], data: np.ndarray) -> tuple[np.
     rounds to float32: a Python number times a float32 array does in numpy, a numpy
     float64 (RM3's weights) does not. The product of two float32 values is exact in
     float64, so rounding it to float32 gives numpy's float32 product."""
-    coefs = np.empty(len(coefficients))
-    narrow = np.empty(len(coefficients), dtype=np.uint8)
-    for i, c in enumerate(coefficients.values()):
+    values = list(coefficients.values())
+    if all(type(c) is int or type(c) is float for c in values):  # the usual query: no numpy scalars
+        return np.array(values, dtype=np.float32).astype(np.float64), np.ones(len(values), dtype=np.uint8)
+    coefs = np.empty(len(values))
+    narrow = np.empty(len(values), dtype=np.uint8)
+    for i, c in enumerate(values):
         narrow[i] = np.result_type(c, data.dtype) == data.dtype
         coefs[i] = np.float32(c) if narrow[i] else c
     return coefs, narrow

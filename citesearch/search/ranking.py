@@ -176,8 +176,8 @@ def _place_in_source(sources: np.ndarray) -> np.ndarray:
     """For each entry, how many entries before it have the same source."""
     order = np.argsort(sources, kind="stable")
     grouped = sources[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    sizes = np.diff(np.r_[starts, len(grouped)])
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))  # np.r_ costs 10x more
+    sizes = np.diff(starts, append=len(grouped))
     place = np.empty(len(sources), dtype=np.int64)
     place[order] = np.arange(len(grouped)) - np.repeat(starts, sizes)
     return place
