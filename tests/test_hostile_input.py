@@ -9,6 +9,7 @@ with timeouts.
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
 import os
 import shutil
@@ -278,13 +279,16 @@ def test_a_symlink_loop_is_an_error_line_and_the_rest_is_indexed(docs, tmp_path)
 
 
 def test_a_folder_tree_deeper_than_the_recursion_limit_is_walked(tmp_path):
-    """os.walk (Python < 3.12) recursed once per level: 1,100 levels was a RecursionError."""
+    """os.walk (Python < 3.12) recursed once per level: 1,100 levels was a RecursionError.
+    Here the limit is lowered to 200 frames more than the test's own, and the tree is 400
+    deep (a tree deeper than the default limit takes seconds to make and walk)."""
+    depth = 400
     here = tmp_path / "root"
     here.mkdir()
     (here / "top.txt").write_text("top words\n")
     fd = os.open(here, os.O_RDONLY)
     try:
-        for _ in range(1100):  # made relative to the last folder: the whole path is too long for mkdir
+        for _ in range(depth):  # made relative to the last folder: the whole path may be too long for mkdir
             os.mkdir("a", dir_fd=fd)
             fd, old = os.open("a", os.O_RDONLY, dir_fd=fd), fd
             os.close(old)
@@ -292,9 +296,31 @@ def test_a_folder_tree_deeper_than_the_recursion_limit_is_walked(tmp_path):
             f.write("deep words\n")
     finally:
         os.close(fd)
-    report = LoadReport()
-    files = discover([here], report=report)
-    assert [f.doc_id for f in files] == ["top.txt", "a/" * 1100 + "x.txt"] and report.errors == []
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 200)
+    try:
+        report = LoadReport()
+        files = discover([here], report=report)
+    finally:
+        sys.setrecursionlimit(limit)
+        _remove_chain(here, depth)  # shutil.rmtree recurses too: pytest could not remove the tree
+    assert [f.doc_id for f in files] == ["top.txt", "a/" * depth + "x.txt"] and report.errors == []
+
+
+def _remove_chain(root: Path, depth: int) -> None:
+    """Remove ``root``, a chain of ``depth`` folders named ``a``, without recursion."""
+    fd = os.open(root, os.O_RDONLY)
+    for _ in range(depth):
+        fd, old = os.open("a", os.O_RDONLY, dir_fd=fd), fd
+        os.close(old)
+    for _ in range(depth):
+        for name in os.listdir(fd):
+            os.unlink(name, dir_fd=fd)
+        fd, old = os.open("..", os.O_RDONLY, dir_fd=fd), fd
+        os.close(old)
+        os.rmdir("a", dir_fd=fd)
+    os.close(fd)
+    shutil.rmtree(root)
 
 
 def _without_root_powers(probe_dir: Path) -> tuple[str, ...]:
