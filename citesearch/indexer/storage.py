@@ -276,6 +276,19 @@ class IndexWriter:
         self._call(self._insert, "terms", terms)
         self._call(self._insert, "forms", forms)
 
+    def replace_vocabulary(self, vocabulary: str | os.PathLike[str]) -> None:
+        """Replace the store's terms and forms with those of the SQLite file ``vocabulary``
+        (tables ``terms`` and ``forms`` as the store's): a shard's global vocabulary
+        (``sharding.py``)."""
+        quoted = str(Path(vocabulary).resolve()).replace("'", "''")
+        self._call(
+            self._run,
+            f"ATTACH DATABASE '{quoted}' AS vocabulary; DELETE FROM forms; DELETE FROM terms;"
+            "INSERT INTO terms SELECT id, term, df FROM vocabulary.terms;"
+            "INSERT INTO forms SELECT form, term FROM vocabulary.forms;",
+            None,
+        )
+
     def _run(self, sql: str, rows: list[tuple] | None) -> None:
         if rows is None:
             self.db.executescript(sql)
@@ -306,6 +319,17 @@ class IndexWriter:
             raise CitesearchError(
                 f"{path}: could not be written ({exc.strerror or exc})", hint="Is the disk full? Free some space."
             ) from None
+
+    def link_array(self, name: str, generation: Path) -> None:
+        """Take the array ``name`` unchanged from another generation folder: a hard link
+        (files are never written in place), else a copy."""
+        if name not in ARRAYS:
+            raise ValueError(f"unknown index array {name!r}")
+        source, path = generation / f"{name}.npy", self.tmp / f"{name}.npy"
+        try:
+            os.link(source, path)
+        except OSError:
+            shutil.copyfile(source, path)
 
     def commit(self, manifest: Manifest) -> Path:
         self._finish_store()

@@ -219,18 +219,7 @@ def apply_changes(target: Path, reader: IndexReader, changes: _Changes, workers:
         # renumbered densely, in their order, then the new ones.
         writer.remove_sources(removed.tolist())
         next_source = reader.next_source_row()
-        rows = builder._StoreRows(writer)
-        rows.sources, rows.passages = next_source, kept
-        term_ids = builder._TermIds(mapper)
-        ids = builder.FirstIdWins(LoadReport())
-        batches = builder._batches_of(changes.documents, builder.CHUNK)
-        # Worker processes for more than a few documents (starting them costs more than a few).
-        workers = (workers or os.cpu_count() or 1) if len(changes.documents) > 200 else 1
-        for batch, analyzed in builder._analyzed(batches, settings, workers):
-            sources, analyzed = builder._admitted(None, ids, batch, analyzed)
-            mapper.learn(analyzed.new_forms)
-            rows.add(sources, analyzed)
-            term_ids.add(analyzed)
+        rows, term_ids = add_documents(writer, mapper, changes.documents, settings, next_source, kept, workers)
         postings, lengths, passage_sources = _merged(reader, live, rows, term_ids, mapper.n_terms)
         if not len(lengths):
             raise CitesearchError(
@@ -251,6 +240,28 @@ def apply_changes(target: Path, reader: IndexReader, changes: _Changes, workers:
         manifest = replace(reader.manifest, counts=counts, avg_passage_length=avgdl)
         writer.commit(manifest)
     return counts
+
+
+def add_documents(
+    writer, mapper: _GrowingMapper, documents: list[Document], settings: builder.IndexSettings,
+    first_source: int, first_passage: int, workers: int = 0,
+) -> tuple[builder._StoreRows, builder._TermIds]:
+    """Analyze an update's new documents and store their rows (sources numbered from
+    ``first_source``, passages from ``first_passage``): their rows and term ids, for
+    :func:`_merged`. Also used by a sharded index's update (``sharding.py``)."""
+    rows = builder._StoreRows(writer)
+    rows.sources, rows.passages = first_source, first_passage
+    term_ids = builder._TermIds(mapper)
+    ids = builder.FirstIdWins(LoadReport())
+    batches = builder._batches_of(documents, builder.CHUNK)
+    # Worker processes for more than a few documents (starting them costs more than a few).
+    workers = (workers or os.cpu_count() or 1) if len(documents) > 200 else 1
+    for batch, analyzed in builder._analyzed(batches, settings, workers):
+        sources, analyzed = builder._admitted(None, ids, batch, analyzed)
+        mapper.learn(analyzed.new_forms)
+        rows.add(sources, analyzed)
+        term_ids.add(analyzed)
+    return rows, term_ids
 
 
 def _merged(
@@ -308,11 +319,17 @@ def _count_few(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tuple[n
     return indptr, passages.astype(np.int32), tf.astype(np.int32)
 
 
-def _update_vocabulary(writer, reader: IndexReader, mapper: _GrowingMapper, df: np.ndarray) -> None:
+def _update_vocabulary(
+    writer, reader: IndexReader, mapper: _GrowingMapper, df: np.ndarray, old_df: np.ndarray | None = None
+) -> None:
     """The store's terms and forms after the update: new ones added, document frequencies
-    brought up to date, terms no passage has any more (and their forms) removed."""
+    brought up to date, terms no passage has any more (and their forms) removed.
+
+    ``old_df``: the document frequencies the store holds, when they are not the reader's
+    own postings' (a shard's store holds the whole collection's: ``sharding.py``)."""
     first_new = mapper.first_new
-    old_df = np.diff(reader["postings_indptr"])
+    if old_df is None:
+        old_df = np.diff(reader["postings_indptr"])
     changed = np.flatnonzero(df[:first_new] != old_df)
     gone = changed[df[changed] == 0]
     still = changed[df[changed] > 0]
@@ -355,6 +372,25 @@ def update_index(
     return summary
 
 
+def find_removals(reader: IndexReader, names: Sequence[str]) -> tuple[_Changes, list[str]]:
+    """The changes that remove documents by id, or every document read from a file (or
+    under a folder); and the names that match nothing."""
+    changes, missing = _Changes(), []
+    stored = reader.inputs()
+    for name in names:
+        rows = reader.source_rows(doc_id=name)
+        key = builder.input_key(name)
+        files = [k for k in stored if _under(k, [key])]
+        displays = [stored[k][0] for k in files] or [name]
+        for display in displays:
+            rows |= reader.source_rows(path=display)
+        if not rows:
+            missing.append(name)
+        changes.removed |= rows
+        changes.forget += files
+    return changes, missing
+
+
 def remove_documents(target: str | os.PathLike[str], names: Sequence[str]) -> UpdateSummary:
     """Remove documents by id, or every document read from a file (or under a folder)."""
     started = time.perf_counter()
@@ -362,19 +398,7 @@ def remove_documents(target: str | os.PathLike[str], names: Sequence[str]) -> Up
     summary = UpdateSummary()
     with writer_lock(target):
         with IndexReader(target) as reader:
-            changes = _Changes()
-            stored = reader.inputs()
-            for name in names:
-                rows = reader.source_rows(doc_id=name)
-                key = builder.input_key(name)
-                files = [k for k in stored if _under(k, [key])]
-                displays = [stored[k][0] for k in files] or [name]
-                for display in displays:
-                    rows |= reader.source_rows(path=display)
-                if not rows:
-                    summary.missing.append(name)
-                changes.removed |= rows
-                changes.forget += files
+            changes, summary.missing = find_removals(reader, names)
             summary.removed = len(changes.removed)
             if changes:
                 counts = apply_changes(target, reader, changes)
