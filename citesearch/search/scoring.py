@@ -83,7 +83,7 @@ class Scorer:
 
     def bm25_idf(self, params: bm25.BM25Params) -> np.ndarray:
         if params not in self._idf:
-            self._idf[params] = bm25.idf(params, np.diff(self.reader.indptr), self.n)
+            self._idf[params] = bm25.term_idf(params, np.diff(self.reader.indptr), self.n)  # gone terms left out
         return self._idf[params]
 
     def bm25_weights(self, term: int, params: bm25.BM25Params | None = None) -> np.ndarray:
