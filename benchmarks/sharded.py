@@ -51,8 +51,8 @@ def main() -> None:
         address = cluster.scheduler_address
         print(f"load before: {os.getloadavg()[0]:.2f}")
         print(f"build single: {timed('index', a.corpus, '--index', single):.1f} s")
-        print(f"build {a.shards} shards on {a.workers} workers: "
-              f"{timed('index', a.corpus, '--index', sharded, '--shards', str(a.shards), '--scheduler', address):.1f} s")
+        seconds = timed("index", a.corpus, "--index", sharded, "--shards", str(a.shards), "--scheduler", address)
+        print(f"build {a.shards} shards on {a.workers} workers: {seconds:.1f} s")
         for method in ("bm25", "hybrid"):
             one, many = os.path.join(a.out, f"single-{method}.trec"), os.path.join(a.out, f"sharded-{method}.trec")
             t1 = timed("batch", a.queries, "--index", single, "-o", one, "--method", method)

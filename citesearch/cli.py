@@ -235,8 +235,8 @@ def index(
 
     An existing index is updated in place: new files are added, changed ones indexed
     again (a JSONL collection by _id), files under PATHS that are gone are removed, and
-    documents from other paths stay. --rebuild starts from empty. The index changes only
-    when the new one is complete.
+    documents from other paths stay (a sharded index too: new documents go to its last
+    shard). --rebuild starts from empty. The index changes only when the new one is complete.
 
     --shards N splits the input (in order; a JSONL collection at line boundaries) into N
     shard indexes built in parallel, locally or with --scheduler on a Dask cluster (each
@@ -302,10 +302,9 @@ def _index(paths, include, exclude, passage_words, overlap, title_weight, stemme
                     f"the index at {target} has {existing.shards or 'no'} shards, not {shards}",
                     hint="Add --rebuild to index everything again into the new shards.",
                 )
-            if existing.shards:
-                _update_sharded(target, paths, include, exclude, report, scheduler)
-                return
-            _update(target, paths, include, exclude, report)
+            if scheduler:  # an update's new documents go to one shard: it runs here
+                click.echo("Note: an update runs in this process; --scheduler is for builds (--rebuild)", err=True)
+            _update(target, paths, include, exclude, report, sharded=bool(existing.shards))
             return
         settings = _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b)
         files = discover(paths, include, exclude, report)
@@ -351,10 +350,11 @@ def _exit_on_input_errors(report: Any) -> None:
         sys.exit(1)
 
 
-def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any) -> None:
+def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any, sharded: bool = False) -> None:
+    from .indexer.sharding import update_sharded
     from .indexer.updating import update_index
 
-    summary = update_index(target, paths, include, exclude, report)
+    summary = (update_sharded if sharded else update_index)(target, paths, include, exclude, report)
     _report_inputs(report)
     if summary.written:
         click.echo(
@@ -365,13 +365,6 @@ def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any) 
     else:
         click.echo(f"Nothing changed ({plural(summary.unchanged, 'document')}) in {summary.seconds:.1f} s", err=True)
     _exit_on_input_errors(report)
-
-
-def _update_sharded(target: str, paths, include, exclude, report: Any, scheduler: str | None) -> None:
-    raise CitesearchError(
-        f"the index at {target} is sharded: updating a sharded index in place is not supported yet",
-        hint="Add --rebuild (with --shards N) to index everything again.",
-    )
 
 
 def _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b) -> Any:
@@ -414,12 +407,13 @@ def remove(names, index_dir, no_wait) -> None:
     """
     from .indexer.locking import writer_lock
     from .indexer.manifest import read_manifest
+    from .indexer.sharding import remove_from_sharded
     from .indexer.updating import remove_documents
 
     target = _index_path(index_dir)
-    read_manifest(target)  # no index: say so, and make no folder
+    sharded = read_manifest(target).shards  # no index: say so, and make no folder
     with writer_lock(target, wait=not no_wait, on_wait=_say_waiting(target)):
-        summary = remove_documents(target, names)
+        summary = (remove_from_sharded if sharded else remove_documents)(target, names)
     for name in summary.missing:
         click.echo(f"Error: no document or file {name!r} in the index", err=True)
     click.echo(
@@ -714,16 +708,25 @@ def info(index_dir, as_json, verify) -> None:
     """
     import json
 
+    from .indexer.manifest import read_manifest
     from .indexer.storage import IndexReader
 
-    reader = IndexReader(_index_path(index_dir))
+    path = _index_path(index_dir)
+    if read_manifest(path).shards:
+        from .indexer.sharding import ShardedSummary
+
+        reader: Any = ShardedSummary(path)  # read without opening the shards: --verify names what is damaged
+    else:
+        reader = IndexReader(path)
     m = reader.manifest
     if as_json:
         click.echo(json.dumps(m.to_dict(), indent=2, ensure_ascii=False))
     else:
         c, a, bm = m.counts, m.analyzer, m.bm25
-        size = sum(f.bytes for f in m.files.values())
+        size = reader.size if m.shards else sum(f.bytes for f in m.files.values())
         click.echo(f"Index      {reader.path}  (format {m.format_version}, {m.created_by}, {m.created})")
+        if m.shards:
+            click.echo(f"Shards     {m.shards}: {reader.describe()}")
         click.echo(
             f"Contents   {plural(c.sources, 'source')}, {plural(c.passages, 'passage')}, {plural(c.terms, 'term')}, "
             f"{plural(c.postings, 'posting')}, {size / 1e6:.1f} MB"

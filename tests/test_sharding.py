@@ -190,8 +190,10 @@ def test_cli_search_on_a_sharded_index_and_single_index_commands(tmp_path):
         b = ok("search", "--index", tmp_path / "three", *args).output
         assert a == b
     ok("sources", "--index", tmp_path / "three")
-    # updating a sharded index in place is refused clearly (for now), as is a shard count change
-    fails("index", corpus, "--index", tmp_path / "three")
+    # indexing the same input again updates the sharded index in place (nothing changed);
+    # a shard count change needs --rebuild
+    assert "Nothing changed" in ok("index", corpus, "--index", tmp_path / "three").stderr
+    assert "Shards     3" in ok("info", "--index", tmp_path / "three", "--verify").stdout
     fails("index", corpus, "--index", tmp_path / "one", "--shards", "2")
     ok("index", corpus, "--index", tmp_path / "one", "--shards", "2", "--rebuild")
     assert Index.open(tmp_path / "one").n_shards == 2

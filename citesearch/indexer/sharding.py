@@ -56,6 +56,7 @@ from .locking import writer_lock
 from .manifest import Counts, FileEntry, Manifest, read_manifest, write_manifest
 from .storage import (
     IndexReader,
+    IndexWriter,
     _current_data,
     _fsync,
     _next_generation,
@@ -369,15 +370,7 @@ def _reweigh(target: str, vocabulary: str, collection: Collection) -> None:
         lengths = np.asarray(reader["passage_length"])
         sources = np.asarray(reader["passage_source"])
         with writing(target, base=reader) as writer:
-            quoted = str(Path(vocabulary).resolve()).replace("'", "''")
-            for sql in (
-                f"ATTACH DATABASE '{quoted}' AS vocabulary",
-                "DELETE FROM forms",
-                "DELETE FROM terms",
-                "INSERT INTO terms SELECT id, term, df FROM vocabulary.terms",
-                "INSERT INTO forms SELECT form, term FROM vocabulary.forms",
-            ):
-                writer._call(writer._run, sql, None)  # on the store's thread, in order
+            writer.replace_vocabulary(vocabulary)
             builder._save_postings(writer, postings, sources, lengths)
             builder._weigh(writer, settings, postings, lengths, collection.avgdl, (global_df, collection.passages))
             m = reader.manifest
@@ -529,3 +522,318 @@ def _merge_report(into: LoadReport, part: LoadReport) -> None:
         getattr(into, name).extend(getattr(part, name, []))
     if into.first_error is None:
         into.first_error = part.first_error
+
+
+# -- updates ------------------------------------------------------------------------------------
+
+
+class _ShardedStore:
+    """What ``updating.find_changes`` and ``updating.find_removals`` ask of an index, over
+    every shard of a sharded one; a source is named (shard, row)."""
+
+    def __init__(self, readers: list[IndexReader]):
+        self.readers = readers
+
+    def inputs(self) -> dict[str, tuple[str, int, int, str]]:
+        """The input files every shard read (a JSONL file cut between shards is in each
+        of them, with the same row: an update writes it to all)."""
+        merged: dict[str, tuple[str, int, int, str]] = {}
+        for reader in self.readers:
+            for key, row in reader.inputs().items():
+                if merged.get(key, row) != row:  # the shards disagree: read it again
+                    row = (row[0], -1, -1, "")
+                merged[key] = row
+        return merged
+
+    def stored_documents(self, path: str) -> dict[str, tuple[tuple[int, int], tuple[str | None, str, str]]]:
+        out = {}
+        for i, reader in enumerate(self.readers):
+            for doc_id, (row, fields) in reader.stored_documents(path).items():
+                out[doc_id] = ((i, row), fields)
+        return out
+
+    def source_rows(self, *, doc_id: str | None = None, path: str | None = None) -> set[tuple[int, int]]:
+        return {(i, r) for i, reader in enumerate(self.readers) for r in reader.source_rows(doc_id=doc_id, path=path)}
+
+
+@dataclass
+class _ShardUpdate:
+    """One shard's part of an update, between its two passes."""
+
+    reader: IndexReader
+    writer: IndexWriter
+    removed: list[int]
+    added_sources: int = 0
+    passages: int = 0
+    tokens: int = 0
+    postings: int = 0
+    df: np.ndarray | None = None  # the shard's own document frequencies, by global term id
+    done: bool = False  # committed, or aborted
+
+
+def apply_sharded_changes(
+    target: Path, manifest: Manifest, readers: list[IndexReader], changes, workers: int = 0
+) -> Counts:
+    """Write the sharded index at ``target`` with ``changes`` (``updating._Changes`` whose
+    sources are (shard, row)) applied, as a new generation of every shard, and commit it
+    (see "Updates" in the module's docstring)."""
+    from .updating import _GrowingMapper, _update_vocabulary, settings_of
+
+    settings = settings_of(readers[0])
+    last = len(readers) - 1
+    removed: list[list[int]] = [[] for _ in readers]
+    for shard, row in changes.removed:
+        removed[shard].append(row)
+    # New terms get ids after the collection's last (every shard's postings span them all),
+    # as in a single index; the last shard, which gets the new documents, numbers them.
+    mapper = _GrowingMapper(readers[last])
+    old_df = np.zeros(mapper.first_new, dtype=np.int64)
+    for reader in readers:
+        old_df += np.diff(reader.indptr)
+    if changes.documents:
+        builder._import_nltk(mapper)
+    _remove_debris(target, manifest.data)
+    generation = _next_generation(target)
+    folder = target / generation
+    folder.mkdir()
+    updates: list[_ShardUpdate | None] = [None] * len(readers)
+    try:
+        with builder._collector_paused():
+            # 1. Each shard's passages: the removed go, and the last shard gets the new
+            # documents after its own; the frequencies are merged and saved, and each
+            # shard's df counted (the last first: its new terms are everybody's).
+            for i in [last, *range(last)]:
+                updates[i] = _renumbered_shard(
+                    readers[i], folder / shard_name(i), sorted(removed[i]),
+                    changes.documents if i == last else [], mapper, settings, workers,
+                )
+            kept = [u for u in updates if u is not None and u.passages]
+            for u in updates:
+                if u is not None and not u.passages:  # every document of the shard removed: the shard goes
+                    u.writer.abort()
+                    u.done = True
+            if not kept:
+                raise CitesearchError(
+                    f"the update would leave the index at {target} with no passages",
+                    hint="Remove the index folder instead, or add documents.",
+                )
+            # 2. The collection's statistics, from every shard's.
+            df = np.sum([u.df for u in kept], axis=0)
+            n = sum(u.passages for u in kept)
+            tokens = sum(u.tokens for u in kept)
+            avgdl = tokens / n
+            terms = int((df > 0).sum())
+            # 3. Every shard weighed with them, its store given the collection's vocabulary.
+            infos = []
+            for i, u in enumerate(updates):
+                if u is None or not u.passages:
+                    continue
+                _update_vocabulary(u.writer, u.reader, mapper, df, old_df)
+                known = u.reader.inputs()
+                u.writer.set_inputs([row for row in changes.inputs if row[0] in known or i == last])
+                u.writer.forget_inputs(changes.forget)
+                saved = u.writer.tmp
+                postings = builder._Postings(
+                    np.load(saved / "postings_indptr.npy").astype(np.int64),
+                    np.load(saved / "postings_passages.npy").astype(np.int32),
+                    np.load(saved / "postings_tf.npy").astype(np.int32),
+                )
+                lengths = np.load(saved / "passage_length.npy")
+                builder._weigh(u.writer, settings, postings, lengths, avgdl, (df, n))
+                del postings, lengths
+                m = u.reader.manifest
+                counts = Counts(m.counts.sources - len(u.removed) + u.added_sources, u.passages, terms, u.postings,
+                                u.tokens)
+                u.writer.commit(replace(m, counts=counts, avg_passage_length=avgdl))
+                u.done = True
+                infos.append(_shard_info(str(folder / shard_name(i))))
+        write_shards_file(folder, infos)
+        _fsync(folder / SHARDS_FILE)
+        _fsync(folder)
+        counts = Counts(sum(_count_sources(str(folder / s.name)) for s in infos), n, terms,
+                        sum(u.postings for u in kept), tokens)
+        entry = FileEntry((folder / SHARDS_FILE).stat().st_size, sha256_of(folder / SHARDS_FILE))
+        write_manifest(target, replace(manifest, counts=counts, avg_passage_length=avgdl, data=generation,
+                                       shards=len(infos), files={SHARDS_FILE: entry}))  # the commit
+    except BaseException:
+        for u in updates:
+            if u is not None and not u.done:
+                u.writer.abort()
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_generation(target, manifest.data)
+    return counts
+
+
+_UNCHANGED = ("postings_passages", "postings_tf", "passage_source", "passage_length")
+
+
+def _renumbered_shard(
+    reader: IndexReader, target: Path, removed: list[int], documents: list, mapper, settings, workers: int
+) -> _ShardUpdate:
+    """Pass 1 of an update, for one shard: a new generation of it (its store copied) with
+    ``removed`` gone and ``documents`` added, its postings saved, its df counted."""
+    from .updating import _merged, add_documents
+
+    writer = IndexWriter(target, base=reader)
+    u = _ShardUpdate(reader, writer, removed)
+    try:
+        if not removed and not documents:
+            # Its passages are as they were: their arrays are linked, not written again;
+            # only the term index grows by the new terms (empty here).
+            indptr = np.asarray(reader.indptr, dtype=np.int64)
+            indptr = np.concatenate([indptr, np.full(mapper.n_terms + 1 - len(indptr), indptr[-1])])
+            for name in _UNCHANGED:
+                writer.link_array(name, reader.data_dir)
+            writer.save_array("postings_indptr", indptr)
+            u.passages, u.tokens = reader.n_passages, int(reader["passage_length"].sum(dtype=np.int64))
+            u.postings, u.df = len(reader.postings), np.diff(indptr)
+            return u
+        writer.remove_sources(removed)
+        live = ~np.isin(reader["passage_source"], np.array(removed, dtype=np.int64))
+        first = reader.next_source_row()
+        rows, term_ids = builder._StoreRows(writer), builder._TermIds(mapper)
+        if documents:
+            rows, term_ids = add_documents(writer, mapper, documents, settings, first, int(live.sum()), workers)
+            u.added_sources = rows.sources - first
+        postings, lengths, sources = _merged(reader, live, rows, term_ids, mapper.n_terms)
+        u.passages, u.tokens, u.postings = len(lengths), int(lengths.sum(dtype=np.int64)), len(postings.tf)
+        u.df = np.diff(postings.indptr)
+        if u.passages:
+            builder._save_postings(writer, postings, sources, lengths)
+        return u
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _open_shards(target: Path, manifest: Manifest) -> list[IndexReader]:
+    readers: list[IndexReader] = []
+    try:
+        for path in shard_paths(target, manifest):
+            readers.append(IndexReader(path))
+    except BaseException:
+        for r in readers:
+            r.close()
+        raise
+    return readers
+
+
+def _updated(target: str | os.PathLike[str], find, workers: int = 0):
+    """Run an update of the sharded index at ``target``: ``find(store)`` gives the
+    changes (and the summary so far); they are applied to every shard and committed."""
+    started = time.perf_counter()
+    target = Path(target)
+    with writer_lock(target):
+        manifest = read_manifest(target)
+        readers = _open_shards(target, manifest)
+        try:
+            changes, summary, unchanged = find(_ShardedStore(readers))
+            if changes:
+                counts = apply_sharded_changes(target, manifest, readers, changes, workers)
+                summary.written = True
+                summary.unchanged = counts.sources - unchanged
+            else:
+                summary.unchanged = manifest.counts.sources
+        finally:
+            for r in readers:
+                r.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def update_sharded(
+    target: str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    report: LoadReport | None = None,
+    workers: int = 0,
+):
+    """``updating.update_index`` for a sharded index: the changes found across every
+    shard, new and changed documents added to the last shard, every shard weighed again."""
+    from .updating import UpdateSummary, find_changes
+
+    report = report if report is not None else LoadReport()
+
+    def find(store):
+        changes, _ = find_changes(store, paths, include, exclude, report)  # type: ignore[arg-type]
+        summary = UpdateSummary(added=changes.added, updated=changes.updated)
+        summary.removed = len(changes.removed) - changes.updated
+        return changes, summary, changes.added + changes.updated
+
+    return _updated(target, find, workers)
+
+
+def remove_from_sharded(target: str | os.PathLike[str], names: Sequence[str]):
+    """``updating.remove_documents`` for a sharded index."""
+    from .updating import UpdateSummary, find_removals
+
+    def find(store):
+        changes, missing = find_removals(store, names)  # type: ignore[arg-type]
+        return changes, UpdateSummary(removed=len(changes.removed), missing=missing), 0
+
+    return _updated(target, find)
+
+
+def verify_sharded(folder: str | os.PathLike[str], manifest: Manifest | None = None) -> list[str]:
+    """Names of the files of the sharded index at ``folder`` that do not match their
+    manifests: the top manifest itself, ``shards.json``, and every shard's
+    (``shard-001/tfidf_weights.npy``; a shard that cannot be opened, with the reason)."""
+    from .manifest import MANIFEST, manifest_intact
+
+    folder = Path(folder)
+    manifest = manifest or read_manifest(folder)
+    bad = [] if manifest_intact(folder) else [MANIFEST]
+    bad += sorted({SHARDS_FILE} - set(manifest.files))
+    for name, meta in manifest.files.items():
+        p = folder / manifest.data / name
+        if not p.is_file() or sha256_of(p) != meta.sha256:
+            bad.append(name)
+    try:
+        infos = read_shards(folder, manifest)
+    except CitesearchError:
+        return bad + ([] if SHARDS_FILE in bad else [SHARDS_FILE])
+    for info in infos:
+        path = folder / manifest.data / info.name
+        try:
+            with IndexReader(path) as reader:
+                bad += [f"{info.name}/{name}" for name in reader.verify()]
+        except CitesearchError as exc:
+            bad.append(f"{info.name} ({exc})")
+    return bad
+
+
+class ShardedSummary:
+    """What ``citesearch info`` shows of a sharded index, read from its manifests alone
+    (a damaged shard does not keep it from being summarized and verified)."""
+
+    def __init__(self, folder: str | os.PathLike[str]):
+        self.path = Path(folder)
+        self.manifest = read_manifest(self.path)
+        self.shards = read_shards(self.path, self.manifest)
+
+    def _manifests(self) -> list[Manifest | None]:
+        out: list[Manifest | None] = []
+        for s in self.shards:
+            try:
+                out.append(read_manifest(self.path / self.manifest.data / s.name))
+            except CitesearchError:
+                out.append(None)
+        return out
+
+    @property
+    def size(self) -> int:
+        """Bytes of every shard's files (as their manifests list them)."""
+        return sum(f.bytes for m in self._manifests() if m is not None for f in m.files.values())
+
+    def describe(self) -> str:
+        return ", ".join(f"{s.name} {s.passages:,}" for s in self.shards) + " passages"
+
+    def verify(self) -> list[str]:
+        return verify_sharded(self.path, self.manifest)
+
+    def close(self) -> None:
+        pass

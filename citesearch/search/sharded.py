@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import CitesearchError, IndexCorrupt
 from ..indexer import bm25
-from ..indexer.manifest import Manifest, manifest_intact, read_manifest
+from ..indexer.manifest import Manifest, read_manifest
 from ..indexer.sharding import ShardInfo, read_shards
 from ..indexer.storage import IndexReader, PassageRecord, SourceRecord
 from .analyzer import QueryAnalyzer
@@ -74,7 +74,7 @@ class _ShardScorer(Scorer):
 
     def bm25_idf(self, params: bm25.BM25Params) -> np.ndarray:
         if params not in self._idf:
-            self._idf[params] = bm25.idf(params, self.global_df(), self.n_total)
+            self._idf[params] = bm25.term_idf(params, self.global_df(), self.n_total)  # gone terms left out
         return self._idf[params]
 
 
@@ -172,6 +172,10 @@ class _GatheredScorer:
         tops = [self.top(kind, counts, k)[0] for kind, counts in runs.items()]
         rows = np.unique(np.concatenate(tops))
         return rows, [np.searchsorted(rows, top) for top in tops]
+
+    def one_pass(self, runs: dict[str, dict[int, float]]) -> bool:
+        """Never: each shard ranks each run on its own (:meth:`tops`)."""
+        return False
 
     @staticmethod
     def _merged(tops: list[tuple[_Shard, tuple[np.ndarray, np.ndarray]]], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -322,16 +326,9 @@ class _GatheredReader:
     def verify(self) -> list[str]:
         """Files that do not match their manifest: the top manifest, ``shards.json``,
         and each shard's (named ``shard-000/store.sqlite`` and so on)."""
-        from ..indexer.storage import sha256_of
+        from ..indexer.sharding import verify_sharded
 
-        bad = [] if manifest_intact(self.path) else ["manifest.json"]
-        for name, meta in self.manifest.files.items():
-            p = self.path / self.manifest.data / name
-            if not p.is_file() or sha256_of(p) != meta.sha256:
-                bad.append(name)
-        for s in self.shards.shards:
-            bad += [f"{s.reader.path.name}/{name}" for name in s.reader.verify()]
-        return bad
+        return verify_sharded(self.path, self.manifest)
 
     def close(self) -> None:
         for s in self.shards.shards:
