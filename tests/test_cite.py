@@ -110,6 +110,47 @@ def test_negation_must_agree(cite_index):
     assert negated.status == "unsupported" and "negation" in negated.reason
 
 
+def test_scale_words_must_agree(cite_index):
+    assert one(cite_index, "Arabica beans contain less caffeine than robusta beans.").status == "supported"
+    flipped = one(cite_index, "Arabica beans contain more caffeine than robusta beans.")
+    assert flipped.status == "unsupported" and "opposite" in flipped.reason
+
+
+def test_a_substituted_word_and_a_single_letter_are_required(cite_index):
+    # 'sugar' (a word the index lacks) where the passage has 'caffeine', between 'contain' and 'robusta'
+    swapped = one(cite_index, "Arabica beans contain less sugar than robusta beans.")
+    assert swapped.status == "unsupported" and "'sugar'" in swapped.reason
+    from citesearch.search import citing
+    from citesearch.search.searcher import Index
+
+    with Index.open(cite_index) as idx:
+        [b_cells] = citing.best_support(idx, ["The drug did not cause B liver damage."])
+    assert "B" in b_cells.missing
+
+
+def test_the_title_and_heading_stand_for_the_claims_subject(tmp_path):
+    from citesearch.corpus import load_documents
+    from citesearch.indexer.builder import build_index
+    from citesearch.search import citing
+    from citesearch.search.searcher import Index
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "espresso.md").write_text(
+        "# Espresso\n\nIt is strong.\n\n## Pressure\n\nModern machines push water at about 9 bar.\n", encoding="utf-8")
+    (tmp_path / "c" / "tea.md").write_text("# Tea\n\nTea leaves are steeped in hot water for minutes.\n",
+                                           encoding="utf-8")
+    build_index(load_documents([tmp_path / "c"]), tmp_path / "i")
+    with Index.open(tmp_path / "i") as idx:
+        [made, pressure, predicate] = citing.best_support(idx, [
+            "Espresso machines push water at about 9 bar.",  # the subject is the title
+            "Pressure machines push water at about 9 bar.",  # ... or the heading
+            "Modern espresso machines push water at about 9 bar.",  # not the subject: costs coverage
+        ])
+        assert citing._is_heading("## Pressure") and citing._heading_line("Pressure\nModern machines push.") == 8
+    assert made.coverage == pytest.approx(1.0) and pressure.coverage == pytest.approx(1.0)
+    assert predicate.coverage < 1.0
+
+
 def test_support_is_the_documented_formula(cite_index):
     """Coverage and agreement written out from the index's document frequencies: one word
     the index lacks ('swiftly') costs its idf share and breaks two of the four pairs."""
@@ -390,3 +431,121 @@ def test_help_states_the_calibrated_default():
     from citesearch.search.citing import DEFAULT_MIN_SUPPORT
 
     assert f"[default: {DEFAULT_MIN_SUPPORT}, calibrated]" in " ".join(ok("cite", "--help").stdout.split())
+
+
+# -- a hand-made set: claims about the shared immunotherapy pages and the bundled coffee corpus ----
+#
+# Written by us from the pages, after trying the first version of the support measure by hand,
+# so it is not a blind test: it records the verdicts a reader would give (claims that restate a
+# page, with changed numbers, swapped names or words, negations, flipped quantifiers or
+# antonyms, and claims about something else). The cases the measure still gets wrong are
+# marked xfail (strict: a fix shows up); BENCHMARKS.md reports the accuracy before and after.
+
+SUPPORTED, UNSUPPORTED = "supported", "unsupported"
+IMMUNOTHERAPY_CLAIMS = [
+    # (claim, true verdict, kind)
+    ("Tumor-associated macrophages block T-cells from attacking the cancer.", SUPPORTED, "paraphrase"),
+    ("Pembrolizumab can reactivate tuberculosis.", SUPPORTED, "paraphrase"),
+    ("A 2020 survey of 60 patients found that 23% had unrealistic expectations of a cure.", SUPPORTED, "stated"),
+    ("Durable complete responses occur in fewer than 10% of patients with advanced genitourinary cancers.",
+     SUPPORTED, "stated"),
+    ("The KEYNOTE-177 trial found that pembrolizumab improved survival in metastatic colorectal cancer.",
+     SUPPORTED, "stated"),
+    ("The mRNA-4157 vaccine combined with pembrolizumab reduced melanoma recurrence risk by 44%.", SUPPORTED,
+     "paraphrase"),
+    ("Checkpoint inhibitors block these signals, allowing T cells to continue their assault on cancer.", SUPPORTED,
+     "stated"),
+    ("Combining radiotherapy with immunotherapy increases the risk of side effects.", SUPPORTED, "paraphrase"),
+    ("A 2020 survey of 50 patients found that 23% had unrealistic expectations of a cure.", UNSUPPORTED, "number"),
+    ("The mRNA-4157 vaccine combined with pembrolizumab reduced melanoma recurrence risk by 54%.", UNSUPPORTED,
+     "number"),
+    ("A 2019 review notes that immunotherapy has made few inroads in pancreatic cancer.", UNSUPPORTED, "number"),
+    ("The KEYNOTE-177 trial found that nivolumab improved survival in metastatic colorectal cancer.", UNSUPPORTED,
+     "name"),
+    ("Durable complete responses occur in fewer than 10% of patients with advanced breast cancers.", UNSUPPORTED,
+     "word"),
+    ("Tumor-associated macrophages block B-cells from attacking the cancer.", UNSUPPORTED, "word"),
+    ("Immunotherapy can currently cure all major types of cancer.", UNSUPPORTED, "negation"),
+    ("Most tumors do not create an immunosuppressive microenvironment.", UNSUPPORTED, "negation"),
+    ("Immunotherapy never causes serious side effects.", UNSUPPORTED, "negation"),
+    ("Immunotherapy has cured pancreatic cancer in most patients.", UNSUPPORTED, "quantifier"),
+    ("Even powerful checkpoint inhibitors rarely fail.", UNSUPPORTED, "quantifier"),
+    ("Combining radiotherapy with immunotherapy decreases the risk of side effects.", UNSUPPORTED, "antonym"),
+    ("The Eiffel Tower was completed in 1889.", UNSUPPORTED, "off-topic"),
+    ("Arabica beans contain less caffeine than robusta beans.", UNSUPPORTED, "off-topic"),
+]
+COFFEE_CLAIMS = [
+    ("Espresso is brewed at about 9 bar of pressure.", SUPPORTED, "title"),
+    ("Espresso is made at about 9 bar of pressure.", SUPPORTED, "title"),
+    ("A cup of brewed coffee holds roughly 80 to 120 milligrams of caffeine.", SUPPORTED, "stated"),
+    ("The liver clears caffeine mainly through the enzyme CYP1A2.", SUPPORTED, "stated"),
+    ("In 1948 Achille Gaggia introduced a spring-lever piston.", SUPPORTED, "stated"),
+    ("Caffeine blocks adenosine receptors in the brain.", SUPPORTED, "paraphrase"),
+    ("Dark roasts taste less acidic and more bitter.", SUPPORTED, "stated"),
+    ("Modern machines push water at about 15 bar of pressure.", UNSUPPORTED, "number"),
+    ("In healthy adults the half-life of caffeine is about eight hours.", UNSUPPORTED, "number"),
+    ("The liver clears caffeine mainly through the enzyme CYP3A4.", UNSUPPORTED, "name"),
+    ("In 1948 Francesco Illy introduced a spring-lever piston.", UNSUPPORTED, "name"),
+    ("Chlorogenic sugars break down as the roast darkens.", UNSUPPORTED, "word"),
+    ("Caffeine does not block adenosine receptors in the brain.", UNSUPPORTED, "negation"),
+    ("Espresso is not made by forcing hot water through a compact bed of finely ground coffee.", UNSUPPORTED,
+     "negation"),
+    ("Health agencies consider up to about 400 milligrams a day safe for few healthy adults.", UNSUPPORTED,
+     "quantifier"),
+    ("In the first minutes of roasting the beans gain most of their water.", UNSUPPORTED, "antonym"),
+    ("Glaciers retreat as the climate warms.", UNSUPPORTED, "off-topic"),
+    ("Pembrolizumab can reactivate tuberculosis.", UNSUPPORTED, "off-topic"),
+]
+HAND_XFAIL: dict[str, str] = {
+    "Espresso is brewed at about 9 bar of pressure.": (
+        "the page says machines 'push water at about 9 bar of pressure' under the title 'Espresso: ...': the "
+        "title now stands for the subject, but 'brewed' is not stated and is a quarter of the claim's idf weight "
+        "(support 0.63); 'Espresso is made at about 9 bar of pressure.' is supported"
+    ),
+}
+"""Claims of the hand-made set the measure still judges wrongly, and why."""
+
+
+@pytest.fixture(scope="module")
+def immunotherapy_index(tmp_path_factory) -> Path:
+    from conftest import SHARED
+
+    from citesearch.corpus import load_documents
+    from citesearch.indexer.builder import build_index
+
+    corpus = SHARED / "corpus" / "immunotherapy"
+    if not corpus.is_dir():
+        pytest.skip("the shared immunotherapy corpus is not beside the project")
+    out = tmp_path_factory.mktemp("imm") / "index"
+    build_index(load_documents([corpus]), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def coffee_index(tmp_path_factory) -> Path:
+    from conftest import EXAMPLES
+
+    from citesearch.corpus import load_documents
+    from citesearch.indexer.builder import build_index
+
+    out = tmp_path_factory.mktemp("coffee") / "index"
+    build_index(load_documents([EXAMPLES / "coffee"]), out)
+    return out
+
+
+def _hand(cases):
+    return [pytest.param(text, verdict, id=f"{kind}:{text[:40]}",
+                         marks=[pytest.mark.xfail(reason=HAND_XFAIL[text], strict=True)] if text in HAND_XFAIL else [])
+            for text, verdict, kind in cases]
+
+
+@pytest.mark.parametrize("text, verdict", _hand(IMMUNOTHERAPY_CLAIMS))
+def test_hand_made_claims_about_the_immunotherapy_pages(immunotherapy_index, text, verdict):
+    claim = one(immunotherapy_index, text)
+    assert claim.status == verdict, (claim.support, claim.reason)
+
+
+@pytest.mark.parametrize("text, verdict", _hand(COFFEE_CLAIMS))
+def test_hand_made_claims_about_the_coffee_corpus(coffee_index, text, verdict):
+    claim = one(coffee_index, text)
+    assert claim.status == verdict, (claim.support, claim.reason)

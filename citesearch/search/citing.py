@@ -7,12 +7,19 @@ number does not support the claim. The lexical support score of a passage ``p`` 
 claim ``c`` (between 0 and 1):
 
 ``support = 0`` when a hard requirement fails, else
-``support = COVERAGE_WEIGHT · coverage + (1 - COVERAGE_WEIGHT) · agreement``, where
+``support = COVERAGE_WEIGHT · coverage + (1 - COVERAGE_WEIGHT) · agreement``, where ``p``
+is the passage's best *window*, one sentence or two adjacent ones, and
 
 - **coverage** is the idf-weighted share of the claim's content terms (stemmed, stop
   words left out, as the index analyzes text) that ``p`` contains:
   ``Σ idf(t), t ∈ c ∩ p / Σ idf(t), t ∈ c``, with scikit-learn's smooth idf over the index's
-  passages, ``ln((N + 1) / (df + 1)) + 1`` (a word the index never saw: df = 0);
+  passages, ``ln((N + 1) / (df + 1)) + 1`` (a word the index never saw: df = 0). A few
+  words of the index's stop list that carry content (:data:`STOP_CONTENT`: serious, side,
+  system, ...) count as terms of df N/10. The terms of the claim's *subject* (its words
+  before its first auxiliary verb, else its first term) also count when they are in the
+  *context* of ``p``: its document's title, or the heading the window sits under — a
+  claim names the topic a document is about ("Espresso is made at 9 bar") where the
+  document's sentence does not ("Modern machines push water at about 9 bar");
 - **agreement** is the idf-weighted share of the claim's adjacent content-term pairs
   (bigrams, stop words skipped) that appear in ``p`` within :data:`PROXIMITY` content
   words of each other, in either order (a paraphrase may turn "survival improved" into
@@ -21,14 +28,23 @@ claim ``c`` (between 0 and 1):
   number words one to ninety count as their digits) is a number of ``p``; every *name*
   (a capitalized word that does not start the claim, an acronym or mixed-case word such
   as ``PD-L1``, a word with letters and digits such as ``KEYNOTE-177``, a word with a drug
-  name's stem such as ``-mab`` or ``-nib``) has all its words in ``p``; every *rare term*
-  (in at most :data:`RARE_FRACTION` of the passages, or in one) is in ``p`` (a word the
-  index lacks is in no passage: it costs coverage, its idf being the highest, but is not
-  required, since the index's counts say nothing of how specific it is; names and numbers
-  it lacks are); and *negation agrees*: each clause of the claim is
-  matched to the clause of ``p`` that shares most of its idf weight (when that is at
-  least half), and one may not be negated (``not``, ``no``, ``never``, ``n't``,
-  ``without``, ...) while the other is not.
+  name's stem such as ``-mab`` or ``-nib``) has all its words in ``p`` or its context, and
+  each capital letter standing alone in it (the B of "B-cells") in ``p``; every *rare
+  term* (in at most :data:`RARE_FRACTION` of the passages, or :data:`RARE_MIN`) is in
+  ``p`` or its context (a word the index lacks is in no passage: it costs coverage, its
+  idf being the highest, but is not required, since the index's counts say nothing of how
+  specific it is; names and numbers it lacks are); no claim term of at least the claim's
+  median idf is *substituted*: missing from ``p`` while the claim's terms either side of
+  it are in ``p`` with one other content word between them ("advanced breast cancers"
+  against "advanced genitourinary cancers"); and the claim's clauses *agree* with ``p``'s:
+  each clause of the claim is matched to the units of ``p`` (a clause, or two adjacent
+  ones of a sentence: "in pancreatic cancer, immunotherapy has failed") that share most of
+  its idf weight, when that is at least half (else, to all the clauses that share any of
+  its terms, when together they share half); one may not be negated (``not``, ``no``,
+  ``never``, ``n't``, ``without``, ...) while the other is not, nor be at one end of a
+  scale (most/all/always, cured/succeeded, increased, higher, more, larger, ...) where the
+  other is only at the opposite end (few/minority/rarely, failed, decreased, lower, less,
+  smaller, ...: :data:`_SCALES`).
 
 A claim is **supported** by the passages whose support is at least ``min_support``
 (:data:`DEFAULT_MIN_SUPPORT`, chosen on a labeled set built from the shared test
@@ -73,6 +89,35 @@ CANDIDATES = 10
 COVERAGE_WEIGHT = 0.7
 PROXIMITY = 3
 RARE_FRACTION = 0.01
+RARE_MIN = 1
+"""A term in at most this many passages is rare whatever the index's size."""
+IDF_POWER = 1.0
+"""Coverage and agreement weigh a term by its idf to this power."""
+CONTEXT_WEIGHT = 1.0
+"""How much a claim term found only in the passage's document title, or in the heading its
+window sits under, counts toward coverage (0: not at all, 1: as in the window)."""
+CONTEXT_REQUIRED = True
+"""Whether names and rare terms found in the title or heading meet their requirement."""
+CONTEXT_SUBJECT = True
+"""Whether the title and heading count only for the claim's subject: its terms before its
+first auxiliary verb (is, are, can, has, ...; within its first eight words), else its first
+term. A claim names what the document is about as its subject; its predicate must be stated."""
+CONTENT_STOPWORDS = True
+"""Whether the words of :data:`STOP_CONTENT` count as claim terms although the index's stop
+list leaves them out (as a term of df N/10)."""
+STOP_CONTENT = frozenset(
+    "amount bill bottom call describe detail empty fill fire found front full interest mill move name part "
+    "serious side system thick thin top".split()
+)
+"""Words of scikit-learn's English stop list (the index's default) that carry content."""
+SUBSTITUTION = True
+"""Whether a claim term is required when the window has another word in its place: the
+claim's terms either side of it are in the window with one other content word between them
+("advanced breast cancers" against "advanced genitourinary cancers"), and it weighs at least
+the claim's median idf."""
+POLARITY = True
+"""Whether a claim whose clause says the opposite of its matched clause (most/few,
+cured/failed, increased/decreased, ...) is unsupported, as a negation mismatch is."""
 TITLE_MATCH = 0.75
 """How alike (difflib's ratio, after folding case and punctuation) a listed source's title
 and an indexed one must be for ``check`` to take them for the same."""
@@ -103,7 +148,10 @@ class Support:
     missing: tuple[str, ...] = ()
     """The claim's numbers, names and rare terms the passage lacks, as written."""
     negation: bool = False
-    """True when the claim is negated and the passage not (or the other way round)."""
+    """True when a clause of the claim disagrees with the passage's: one negated and the
+    other not, or (``opposite``) at opposite ends of a scale."""
+    opposite: bool = False
+    """True when the disagreement is of scale words (most/few, increased/decreased, ...)."""
 
     @property
     def lexical(self) -> float:
@@ -115,7 +163,7 @@ class Support:
         if self.missing:
             parts.append("lacks " + ", ".join(repr(m) for m in self.missing))
         if self.negation:
-            parts.append("negation differs")
+            parts.append("says the opposite (most/few, more/less, ...)" if self.opposite else "negation differs")
         return "; ".join(parts)
 
 
@@ -313,6 +361,64 @@ _CLAUSE = re.compile(
 )
 
 
+_SCALES: list[tuple[str, str]] = [
+    # (the words at one end, at the other): a clause of the claim at one end and its matched
+    # clause only at the other disagree, as a negated and an affirmative one do
+    ("all every everyone everybody always most majority many much usually often frequently commonly widely "
+     "universal universally mostly generally",
+     "few fewer minority rare rarely seldom hardly scarcely handful occasionally tiny"),
+    ("cure cures cured curing curative succeed succeeds succeeded succeeding success successful successfully "
+     "effective effectively effectiveness",
+     "fail fails failed failing failure failures unsuccessful unsuccessfully ineffective ineffectively "
+     "ineffectiveness"),
+    ("increase increases increased increasing rise rises risen rising rose raise raises raised raising gain gains "
+     "gained grow grows grown growing grew",
+     "decrease decreases decreased decreasing decline declines declined declining fall falls fallen falling fell "
+     "reduce reduces reduced reducing reduction drop drops dropped loss losses lose loses losing shrink shrinks "
+     "shrinking shrank"),
+    ("high higher highest", "low lower lowest"),
+    ("more greater", "less fewer lesser"),
+    ("large larger largest big bigger biggest", "small smaller smallest little"),
+    ("long longer longest", "short shorter shortest"),
+    ("strong stronger strongest", "weak weaker weakest"),
+    ("better best improve improves improved improving improvement",
+     "worse worst worsen worsens worsened worsening deteriorate deteriorates deteriorated deteriorating "
+     "deterioration"),
+    ("major", "minor"),
+    ("maximum maximal", "minimum minimal"),
+    ("positive positively", "negative negatively"),
+    ("early earlier earliest", "late later latest"),
+    ("easy easier easily", "difficult hard harder"),
+    ("simple simpler simplest", "complex complicated"),
+    ("significant significantly", "insignificant insignificantly nonsignificant"),
+]
+_POLE_OF: dict[str, tuple[tuple[int, int], ...]] = {}
+for _i, (_up, _down) in enumerate(_SCALES):
+    for _sign, _words in ((1, _up), (-1, _down)):
+        for _w in _words.split():
+            _POLE_OF[_w] = (*_POLE_OF.get(_w, ()), (_i, _sign))
+_WORD = re.compile(r"[a-z]+")
+
+
+def _poles(text: str) -> list[tuple[int, tuple[int, int]]]:
+    """Where a text's words are at an end of a scale: (offset, (scale, +1 or -1)).
+
+    >>> sorted({pole for _, pole in _poles("Most trials failed; few inroads")})
+    [(0, -1), (0, 1), (1, -1)]
+    """
+    lowered = text.lower()
+    words = _WORD.findall(lowered)
+    if _POLE_OF.keys().isdisjoint(words):
+        return []
+    return [(m.start(), pole) for m in _WORD.finditer(lowered) for pole in _POLE_OF.get(m.group(), ())]
+
+
+_LETTER = re.compile(r"(?<![^\W\d_])[A-Z](?![^\W\d_])")
+_AUXILIARY = re.compile(
+    r"\b(?:is|are|was|were|can|could|will|would|should|may|might|must|has|have|had|does|do|did)\b", re.IGNORECASE
+)
+
+
 def numbers_in(text: str) -> set[str]:
     """The numbers of a text, normalized: thousands separators and trailing decimal zeros
     dropped, number words as digits.
@@ -329,6 +435,41 @@ def numbers_in(text: str) -> set[str]:
         decimals = (m.group(2) or "").rstrip("0")
         out.add(f"{whole}.{decimals}" if decimals else whole)
     return out
+
+
+_RULE_LINE = re.compile(r"\n[ \t]*[=\-~^*#+`:.'\"_]{3,}[ \t]*$")
+
+
+def _is_heading(body: str) -> bool:
+    """Whether a stretch of a passage (between blank lines or sentence ends) is a heading: a
+    Markdown ``#`` line, or one line of at most twelve words without a sentence's closing
+    punctuation (a reST underline allowed), such as a document's title line.
+
+    >>> [_is_heading(t) for t in ("## Pressure and temperature", "Pressure\\n========", "It rose.", "a\\nb")]
+    [True, True, False, False]
+    """
+    body = body.strip()
+    if body[-1:] in (".", "!", "?") or len(body) > 240:
+        return False
+    body = _RULE_LINE.sub("", body)
+    if body.startswith("#"):
+        return "\n" not in body
+    if not body or body[0] in "-*+>|" or body[0].isdigit():
+        return False  # a list item or a table row, not a heading
+    return "\n" not in body and len(body.split()) <= 12 and body[-1] not in ".!?:;,"
+
+
+def _heading_line(body: str) -> int:
+    """Where a heading that opens a stretch of text on a line of its own ends (a saved web
+    page's "How Immunotherapies Help" above its paragraph), or 0.
+
+    >>> _heading_line("How It Helps\\nImmunotherapies work by retraining it.")
+    12
+    """
+    first, newline, rest = body.partition("\n")
+    if not newline or not rest.strip() or first[:1] in "-*+>|" or first[:1].isdigit():
+        return 0
+    return len(first) if _is_heading(first) else 0
 
 
 def _is_name(word: str, first: bool) -> bool:
@@ -350,6 +491,8 @@ class _Clause:
     keys: set[Key]
     negated: bool
     question: bool = False
+    poles: set[tuple[int, int]] = field(default_factory=set)
+    """(scale, +1 or -1): the clause's words at either end of a scale (most/few, ...)."""
 
 
 @dataclass
@@ -367,9 +510,22 @@ class _Claim:
     clauses: list[_Clause]
     query: dict[int, float]
     """Term counts for retrieval."""
+    subject: set[Key] = field(default_factory=set)
+    """Its subject's terms: what the passage's title or heading may stand for."""
+    letters: list[tuple[str, str]] = field(default_factory=list)
+    """(name as written, a capital letter standing alone in it): the letter must be in the evidence."""
+    words: dict[Key, str] = field(default_factory=dict)
+    """Each term as the claim writes it (its first occurrence)."""
+    subject_forms: set[str] = field(default_factory=set)
+    """The word forms of its subject."""
 
     def __post_init__(self) -> None:
         self.total = sum(self.weight[k] for k in set(self.keys)) or 1.0
+        weights = sorted(self.weight.values())
+        median = weights[len(weights) // 2] if weights else 0.0
+        self.slots = [(a, m, b) for a, m, b in zip(self.keys, self.keys[1:], self.keys[2:])
+                      if len({a, m, b}) == 3 and self.weight[m] >= median]
+        # (before, term, after): the slots in which a substituted word is looked for
         pairs = [(a, b) for a, b in zip(self.keys, self.keys[1:]) if a != b]
         self.pairs = list(dict.fromkeys(pairs))
         self.pair_total = sum(self.weight[a] + self.weight[b] for a, b in self.pairs)
@@ -386,6 +542,12 @@ class _Sentence:
     clauses: list[_Clause]
     lo: int
     hi: int
+    heading: _Sentence | None = None
+    """The heading this sentence sits under in the passage (the last one before it)."""
+    letters: frozenset[str] = frozenset()
+    """Its capital letters standing alone (the B of B-cells), which the tokenizer drops."""
+    units: list[_Clause] | None = None
+    """Its clauses and adjacent pairs of them, as :func:`_units` matches them (made once)."""
 
 
 @dataclass
@@ -398,6 +560,8 @@ class _Passage:
     """Each content term's positions among the passage's content terms."""
     sentences: list[_Sentence]
     """Its sentences (questions left out: they assert nothing)."""
+    title: tuple[set[Key], set[str]] = (set(), set())
+    """Its document's title: content terms and word forms."""
 
 
 class _Analysis:
@@ -410,12 +574,13 @@ class _Analysis:
         self.stopwords = frozenset(index.analyzer.stopwords)
         self.n = index.reader.n_passages
         self.df = np.diff(index.reader.indptr)
-        self.rare_df = max(1, int(RARE_FRACTION * self.n))
+        self.rare_df = max(1, RARE_MIN, int(RARE_FRACTION * self.n))
+        self.titles: dict[int, tuple[set[Key], set[str]]] = {}
         self.passages: dict[int, _Passage] = {}
         self.keys_of: dict[str, int] = {}
 
     def idf(self, key: Key) -> float:
-        df = int(self.df[key]) if isinstance(key, int) else 0
+        df = int(self.df[key]) if isinstance(key, int) else self.n // 10 if key in STOP_CONTENT else 0
         return math.log((self.n + 1) / (df + 1)) + 1
 
     def lookup(self, forms: list[str]) -> None:
@@ -430,6 +595,8 @@ class _Analysis:
         term = self.keys_of.get(form, -2)
         if term >= 0:
             return term
+        if CONTENT_STOPWORDS and form in STOP_CONTENT:
+            return form
         return None if term == -1 or form in self.stopwords else form
 
     def clauses(self, text: str, spans: list[tuple[int, int, str]]) -> list[_Clause]:
@@ -443,6 +610,9 @@ class _Analysis:
                 clauses[bisect_right(bounds, s)].keys.add(key)
         for m in _NEGATION.finditer(text):
             clauses[bisect_right(bounds, m.start())].negated = True
+        if POLARITY:
+            for at, pole in _poles(text):
+                clauses[bisect_right(bounds, at)].poles.add(pole)
         if "?" in text:
             first = 0  # the first clause of the current sentence
             for i, end in enumerate(bounds):
@@ -456,8 +626,8 @@ class _Analysis:
     def claim(self, plain: str) -> _Claim:
         spans = list(self.tokenizer.spans(plain))
         keys = [k for _, _, f in spans if (k := self.key(f)) is not None]
-        weight = {k: self.idf(k) for k in set(keys)}
-        names = []
+        weight = {k: self.idf(k) ** IDF_POWER for k in set(keys)}
+        names, letters = [], []
         first = True
         for m in _NAME_WORD.finditer(plain):
             word = re.sub(r"['\u2019]s$", "", m.group())
@@ -465,6 +635,8 @@ class _Analysis:
                 forms = tuple(f for f in self.tokenizer.forms(word))
                 if forms and not all(f.isdigit() for f in forms):
                     names.append((word, forms))
+                # Single letters the tokenizer drops: B-cells is not T-cells, vitamin D not C.
+                letters += [(word, c) for c in _LETTER.findall(word)]
             first = False
         named = {f for _, forms in names for f in forms}
         rare, seen = [], set()
@@ -476,7 +648,19 @@ class _Analysis:
             if isinstance(k, int) and self.df[k] <= self.rare_df:
                 rare.append((k, plain[s:e]))
         query = dict(Counter(k for k in keys if isinstance(k, int)))
-        return _Claim(keys, weight, numbers_in(plain), names, rare, self.clauses(plain, spans), query)
+        if CONTEXT_SUBJECT:
+            verb = _AUXILIARY.search(plain)
+            end = verb.start() if verb is not None and len(plain[: verb.start()].split()) <= 8 else -1
+            subject = {k for s, _, f in spans if s < end and (k := self.key(f)) is not None} or set(keys[:1])
+            subject_forms = {f for s, _, f in spans if s < end} or {f for _, _, f in spans[:1]}
+        else:
+            subject, subject_forms = set(keys), {f for *_, f in spans}
+        words: dict[Key, str] = {}
+        for s, e, f in spans:
+            if (k := self.key(f)) is not None:
+                words.setdefault(k, plain[s:e])
+        return _Claim(keys, weight, numbers_in(plain), names, rare, self.clauses(plain, spans), query, subject,
+                      letters, words, subject_forms)
 
     def passage(self, record: PassageRecord) -> _Passage:
         found = self.passages.get(record.row)
@@ -494,6 +678,7 @@ class _Analysis:
                 positions.setdefault(key, []).append(i)
                 i += 1
         sentences = []
+        heading: _Sentence | None = None
         t = i = 0
         starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
         for lo, hi in zip(starts, starts[1:]):
@@ -507,17 +692,35 @@ class _Analysis:
             mine = spans[first_t:t]
             keys = {k for _, k in keyed[first_t:t] if k is not None}
             shifted = [(s - lo, e - lo, f) for s, e, f in mine]
-            sentences.append(
-                _Sentence(keys, {f for *_, f in mine}, numbers_in(body), self.clauses(text[lo:hi], shifted), first_i, i)
+            sentence = _Sentence(
+                keys, {f for *_, f in mine}, numbers_in(body), self.clauses(text[lo:hi], shifted), first_i, i, heading,
+                frozenset(_LETTER.findall(body)),
             )
-        found = _Passage(record, set(positions), positions, sentences)
+            sentences.append(sentence)
+            if _is_heading(body):
+                heading = sentence
+            elif (end := _heading_line(body.lstrip())) > 0:  # a heading line run into the sentence after it
+                end += len(body) - len(body.lstrip())
+                head = [(f, k) for (s, _, f), (_, k) in zip(mine, keyed[first_t:t]) if s < lo + end]
+                heading = _Sentence({k for _, k in head if k is not None}, {f for f, _ in head}, set(), [], 0, 0)
+        found = _Passage(record, set(positions), positions, sentences, self.title(record.source))
         self.passages[record.row] = found
         return found
 
+    def title(self, source: SourceRecord) -> tuple[set[Key], set[str]]:
+        """A document title's content terms and word forms (its forms looked up already)."""
+        found = self.titles.get(source.row)
+        if found is None:
+            forms = self.tokenizer.forms(source.title or "")
+            found = self.titles[source.row] = ({k for f in forms if (k := self.key(f)) is not None}, set(forms))
+        return found
+
     def prepare(self, records: list[PassageRecord]) -> None:
-        """Look up the forms of passages about to be analyzed, all at once."""
+        """Look up the forms of passages about to be analyzed (and their titles), all at once."""
         todo = [r for r in records if r.row not in self.passages]
-        self.lookup([f for r in todo for f in self.tokenizer.forms(r.text)])
+        titles = {r.source.row: r.source.title for r in todo if r.source.row not in self.titles}
+        texts = [*(r.text for r in todo), *titles.values()]
+        self.lookup([f for text in texts for f in self.tokenizer.forms(text or "")])
 
 
 def support(claim: _Claim, passage: _Passage) -> Support:
@@ -525,26 +728,47 @@ def support(claim: _Claim, passage: _Passage) -> Support:
     or two adjacent ones (see the module for the formula)."""
     best: Support | None = None
     sentences = passage.sentences
+    title_keys, title_forms = passage.title
+    contexts: dict[int, tuple[set[Key], set[str]]] = {}  # a heading's id: the title's and its words
     for i in range(len(sentences)):
         for j in (i, i + 1) if i + 1 < len(sentences) and sentences[i + 1].lo == sentences[i].hi else (i,):
             window = sentences[i : j + 1]
             keys = window[0].keys | window[-1].keys
-            if best is not None and COVERAGE_WEIGHT * _coverage(claim, keys) + 1 - COVERAGE_WEIGHT < best.lexical:
+            context, forms = title_keys, title_forms
+            heading = window[0].heading
+            if heading is not None and heading not in window:
+                if (found := contexts.get(id(heading))) is None:
+                    found = contexts[id(heading)] = (context | heading.keys, forms | heading.forms)
+                context, forms = found
+            bound = COVERAGE_WEIGHT * _coverage(claim, keys, context) + 1 - COVERAGE_WEIGHT
+            if best is not None and bound < best.lexical:
                 continue  # cannot beat the best window so far, whatever its agreement
-            found = _window_support(claim, passage, window, keys)
+            found = _window_support(claim, passage, window, keys, context, forms)
             if best is None or (found.score, found.lexical) > (best.score, best.lexical):
                 best = found
     return best or Support(0.0, 0.0, 0.0, ("(no sentence)",))
 
 
-def _coverage(claim: _Claim, keys: set[Key]) -> float:
+def _coverage(claim: _Claim, keys: set[Key], context: set[Key] = frozenset()) -> float:  # type: ignore[assignment]
+    """The idf-weighted share of the claim's terms in ``keys`` (those only in ``context``,
+    the title or heading, counted :data:`CONTEXT_WEIGHT`)."""
     w = claim.weight
-    return sum(w[k] for k in w if k in keys) / claim.total
+    found = sum(w[k] for k in w if k in keys)
+    if CONTEXT_WEIGHT and context:
+        found += CONTEXT_WEIGHT * sum(w[k] for k in claim.subject if k in context and k not in keys)
+    return found / claim.total
 
 
-def _window_support(claim: _Claim, passage: _Passage, window: list[_Sentence], keys: set[Key]) -> Support:
+def _window_support(
+    claim: _Claim,
+    passage: _Passage,
+    window: list[_Sentence],
+    keys: set[Key],
+    context: set[Key] = frozenset(),  # type: ignore[assignment]
+    context_forms: set[str] = frozenset(),  # type: ignore[assignment]
+) -> Support:
     w = claim.weight
-    coverage = _coverage(claim, keys)
+    coverage = _coverage(claim, keys, context)
     lo, hi = window[0].lo, window[-1].hi
     if claim.pairs:
         found = 0.0
@@ -555,15 +779,43 @@ def _window_support(claim: _Claim, passage: _Passage, window: list[_Sentence], k
         agreement = found / claim.pair_total
     else:
         agreement = coverage
+    substituted = _substituted(claim, passage, keys | context, lo, hi) if SUBSTITUTION and claim.slots else []
     numbers = set().union(*(s.numbers for s in window))
     forms = set().union(*(s.forms for s in window))
     missing = [n for n in sorted(claim.numbers) if n not in numbers]
-    missing += [word for word, fs in claim.names if not all(f in forms for f in fs)]
-    missing += [word for key, word in claim.rare if key not in keys and word not in missing]
-    negation = _negation_differs(claim, [c for s in window for c in s.clauses])
+    # A name or rare term of the claim's subject may be in the context instead.
+    subject_forms = claim.subject_forms if CONTEXT_REQUIRED else ()
+    missing += [
+        word for word, fs in claim.names
+        if not all(f in forms or (f in subject_forms and f in context_forms) for f in fs)
+    ]
+    if claim.letters:
+        letters = set().union(*(s.letters for s in window))
+        missing += [word for word, c in claim.letters if c not in letters and word not in missing]
+    subject = claim.subject if CONTEXT_REQUIRED else ()
+    missing += [
+        word for key, word in claim.rare
+        if key not in keys and not (key in subject and key in context) and word not in missing
+    ]
+    missing += [word for word in substituted if word not in missing]
+    differs = "" if missing else _negation_differs(claim, window)  # lacking anything, it scores 0 anyway
     lexical = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * agreement
-    score = 0.0 if missing or negation else lexical
-    return Support(round(score, 4), round(coverage, 4), round(agreement, 4), tuple(dict.fromkeys(missing)), negation)
+    score = 0.0 if missing or differs else lexical
+    return Support(round(score, 4), round(coverage, 4), round(agreement, 4), tuple(dict.fromkeys(missing)),
+                   bool(differs), differs == "opposite")
+
+
+def _substituted(claim: _Claim, passage: _Passage, present: set[Key], lo: int, hi: int) -> list[str]:
+    """The claim's terms (of :attr:`_Claim.slots`) that the window lacks and has another
+    content word in place of, as written (the term's form for a word the index has)."""
+    out = []
+    for a, m, b in claim.slots:
+        if m in present or a not in present or b not in present:
+            continue
+        after = {p + 2 for p in passage.positions.get(a, ()) if lo <= p < hi}
+        if any(p in after for p in passage.positions.get(b, ()) if lo <= p < hi):
+            out.append(claim.words.get(m, str(m)))
+    return out
 
 
 def _near(a: list[int], b: list[int]) -> bool:
@@ -580,22 +832,63 @@ def _near(a: list[int], b: list[int]) -> bool:
     return False
 
 
-def _negation_differs(claim: _Claim, clauses: list[_Clause]) -> bool:
-    """Whether a clause of the claim disagrees on negation with the passage's clauses
-    that match it best: those sharing the most of its idf weight, if that is at least
-    half (questions left out). A tie goes to agreement."""
+def _units(window: list[_Sentence]) -> list[_Clause]:
+    """What a claim's clause is matched against: each clause of the window, and each two
+    adjacent ones of a sentence merged (a comma may part a clause's subject from its verb:
+    "in pancreatic cancer, immunotherapy has failed"). Questions are left out."""
+    out = []
+    for sentence in window:
+        if sentence.units is None:
+            clauses = sentence.clauses
+            sentence.units = [c for c in clauses if not c.question] + [
+                _Clause(a.keys | b.keys, a.negated or b.negated, False, a.poles | b.poles)
+                for a, b in zip(clauses, clauses[1:])
+                if not a.question and not b.question and a.keys and b.keys
+            ]
+        out += sentence.units
+    return out
+
+
+def _opposed(a: set[tuple[int, int]], b: set[tuple[int, int]]) -> bool:
+    """Whether ``a`` is at one end of a scale where ``b`` is only at the other."""
+    return any((scale, -sign) in b and (scale, sign) not in b and (scale, -sign) not in a for scale, sign in a)
+
+
+def _negation_differs(claim: _Claim, window: list[_Sentence]) -> str:
+    """Whether a clause of the claim disagrees with what matches it in the window: the
+    units (clauses, or two adjacent ones of a sentence) sharing the most of its idf weight,
+    if that is at least half; else, when its terms are spread over the window, all the
+    clauses that share any (if together they hold half). It disagrees when one is negated
+    and the other not, or (:data:`POLARITY`) one is at an end of a scale (most, cured,
+    increased, higher, ...) where the other is only at the opposite end (few, failed,
+    decreased, lower, ...). A tie goes to agreement: it disagrees only with every best unit.
+    Returns ``"negation"``, ``"opposite"`` (scale words), or ``""`` when they agree."""
     w = claim.weight
+    units = None
     for clause in claim.clauses:
         mass = sum(w[k] for k in clause.keys)
         if not mass:
             continue
-        shares = [(sum(w[k] for k in clause.keys & other.keys), other) for other in clauses if not other.question]
+        if units is None:
+            units = _units(window)
+        shares = [(sum(w[k] for k in clause.keys & other.keys), other) for other in units]
         best = max((shared for shared, _ in shares), default=0.0)
-        if best < mass / 2:
-            continue
-        if all(other.negated != clause.negated for shared, other in shares if shared >= best - 1e-9):
-            return True
-    return False
+        if best >= mass / 2:
+            matched = [other for shared, other in shares if shared >= best - 1e-9]
+        else:
+            sharing = [o for s in window for o in s.clauses if not o.question and clause.keys & o.keys]
+            if sum(w[k] for k in clause.keys if any(k in o.keys for o in sharing)) < mass / 2:
+                continue
+            # Negated if any is, for a negated claim (it needs a negation somewhere among
+            # them); for an affirmative one, only if all are.
+            negated = any if clause.negated else all
+            poles = set().union(*(o.poles for o in sharing))
+            matched = [_Clause(set(), negated(o.negated for o in sharing), False, poles)]
+        if all(other.negated != clause.negated for other in matched):
+            return "negation"
+        if all(other.negated != clause.negated or _opposed(clause.poles, other.poles) for other in matched):
+            return "opposite"
+    return ""
 
 
 # -- citing ---------------------------------------------------------------------------------
