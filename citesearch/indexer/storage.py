@@ -394,6 +394,12 @@ def _remove_generation(folder: Path, data: str | None) -> None:
             (folder / name).unlink()
 
 
+def remove_debris(folder: str | os.PathLike[str]) -> None:
+    """Remove what writers killed before their commit left in the index folder ``folder``
+    (call it holding the writer lock)."""
+    _remove_debris(Path(folder), _current_data(Path(folder)))
+
+
 def _remove_debris(folder: Path, current: str | None) -> None:
     """What writers killed before their commit left: generations no manifest names, and
     (from versions before format 4) temporary folders beside the index. Called with the

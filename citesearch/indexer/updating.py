@@ -40,7 +40,7 @@ from .analysis import TermMapper
 from .builder import input_row
 from .locking import writer_lock
 from .manifest import Counts
-from .storage import IndexReader, source_row, writing
+from .storage import IndexReader, remove_debris, source_row, writing
 
 
 @dataclass
@@ -368,6 +368,7 @@ def update_index(
                 summary.unchanged = counts.sources - changes.added - changes.updated
             else:
                 summary.unchanged = reader.manifest.counts.sources
+                remove_debris(target)  # what killed writers left, even when nothing is written
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -406,5 +407,6 @@ def remove_documents(target: str | os.PathLike[str], names: Sequence[str]) -> Up
                 summary.unchanged = counts.sources
             else:
                 summary.unchanged = reader.manifest.counts.sources
+                remove_debris(target)
     summary.seconds = time.perf_counter() - started
     return summary
