@@ -123,9 +123,9 @@ def test_hybrid_search_equals_unpruned_fusion(shared):
     index, queries = shared
     for text in queries[:25]:
         full = index.rank(f"source:* {text}")  # a filter: every candidate scored, no pruning
-        for depth in (10, None):
+        for depth in (10, 40, None):
             pruned = index.rank(text, depth=depth)
-            for a, b in zip(full.top(100), pruned.top(100)):
+            for a, b in zip(full.top(depth or 100), pruned.top(depth or 100)):
                 assert a.tolist() == b.tolist(), text
         a = index.search(f"source:* {text}", k=10)
         b = index.search(text, k=10)
@@ -171,3 +171,41 @@ def test_fusion_in_the_kernel_equals_unpruned_fusion(zipf, words, rrf_k):
     assert len(fused) == len(full)
     for a, b in zip(full.top(), fused.top()):
         assert a.tolist() == b.tolist()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    words=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=6),
+    n=st.sampled_from([1, 3, 10, 40]),
+    start=st.sampled_from([1, 2, 8, 256]),
+    rrf_k=st.sampled_from([0.0, 60.0]),
+)
+def test_the_early_stopped_fusion_equals_the_whole_fusion(zipf, words, n, start, rrf_k):
+    """rrf_top from shallow tops, deepened until settled, gives the fused top n of the
+    whole fusion (rows, order, scores), from any starting depth: 1 and 2 deepen almost
+    every time, through 4, 16, 64, 256 and 1000."""
+    from citesearch.search.fusion import rrf_top
+
+    weights = weights_of(zipf, " ".join(words))
+    runs = {"bm25": weights, "tfidf": weights}
+    full = zipf.rank(f"source:* {' '.join(words)}", rrf_k=rrf_k)  # a filter: every candidate scored
+
+    def tops(d):
+        rows, orders = zipf.scorer.tops(runs, d)
+        return [rows[order] for order in orders]
+
+    rows, scores, complete = rrf_top(tops, n, rrf_k, start=start)
+    want_rows, want_scores = full.top(n)
+    assert rows.tolist() == want_rows.tolist()
+    assert scores.tolist() == want_scores.tolist()
+    if complete:  # then it holds the whole fused ranking's top n, and no run had more
+        assert len(full) <= n or len(rows) == n
+
+
+def test_search_takes_the_early_stop(zipf, monkeypatch):
+    """The default hybrid search ranks its runs shallow when that settles its top."""
+    depths = []
+    tops = zipf.scorer.tops
+    monkeypatch.setattr(zipf.scorer, "tops", lambda runs, d: depths.append(d) or tops(runs, d))
+    zipf.search("w3x w40x w120x", k=5)
+    assert depths and depths[0] < 1000

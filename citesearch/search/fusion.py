@@ -45,6 +45,56 @@ def rrf_ranked(orders: list[np.ndarray], n: int, k: float = RRF_K) -> np.ndarray
     return fused
 
 
+def rrf_top(
+    tops: Callable[[int], list[np.ndarray]], n: int, k: float = RRF_K, depth: int = RRF_DEPTH, start: int = 256
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The ``n`` best passages by reciprocal rank fusion and their fused scores, best
+    first, ties by row: exactly what :func:`rrf` over the runs cut at ``depth`` ranks
+    first, usually without ranking the runs ``depth`` deep. Also whether they are the
+    whole fused ranking (every passage a run ranks).
+
+    ``tops(d)`` is each run's exact top ``d`` rows, best first (shorter only when fewer
+    passages score). The runs start ``start`` deep (256 settles the top 10 of 91% of the
+    1M-passage scale queries, 64 of 52%; their fused top 10 often holds a passage one
+    run ranks first and the other 100th or 150th). A passage a run has not ranked within
+    its current depth d gets at most 1 / (k + d + 1) from it (nothing, once the run is
+    ``depth`` deep or has run out), so its fused score lies between what it is known to
+    get and that plus the bounds it misses. The top ``n`` is settled when ``n`` passages
+    have every rank known and the lowest of their fused scores is above every other
+    passage's upper bound, those no run has ranked included; if not, the runs go four
+    times deeper. The early stop of threshold algorithms for merging ranked lists
+    (Fagin, Lotem & Naor, "Optimal aggregation algorithms for middleware", PODS 2001),
+    with ranks for grades.
+    """
+    d = min(start, depth)
+    while True:
+        ranked = [top[:depth] for top in tops(d)]
+        done = [d >= depth or len(top) < d for top in ranked]
+        bounds = np.array([0.0 if f else 1.0 / (k + d + 1) for f in done])
+        both = np.sort(np.concatenate(ranked))
+        rows = both[np.concatenate(([True], both[1:] != both[:-1]))]
+        orders = [np.searchsorted(rows, top) for top in ranked]
+        fused = rrf_ranked(orders, len(rows), k)
+        if all(done):
+            best = top_indices(fused, rows, n)
+            return rows[best], fused[best], True
+        missing = np.ones((len(ranked), len(rows)), dtype=bool)
+        for i, order in enumerate(orders):
+            missing[i, order] = False
+        missing[bounds == 0] = False  # a finished run gives nothing to those it did not rank
+        upper = fused + bounds @ missing
+        doubtful = missing.any(axis=0)
+        exact = np.flatnonzero(~doubtful)
+        if len(exact) >= n:
+            best = exact[top_indices(fused[exact], rows[exact], n)]
+            # Settled when no other passage can reach the lowest of them (the exact ones
+            # are ranked below it already; a relative margin covers the sums' rounding).
+            reach = fused[best[-1]] * (1 - 1e-12)
+            if not (upper[doubtful] >= reach).any() and bounds.sum() < reach:
+                return rows[best], fused[best], False
+        d = min(4 * d, depth)
+
+
 def linear(runs: list[np.ndarray], rows: np.ndarray, weight: float = LINEAR_WEIGHT) -> np.ndarray:
     """Weighted sum of max-normalized scores: w · s₁/max s₁ + (1 − w) · s₂/max s₂.
 

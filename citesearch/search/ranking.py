@@ -15,7 +15,7 @@ import numpy as np
 
 from .expansion import rm3_query
 from .filters import Filters
-from .fusion import FUSERS, RRF_DEPTH, rrf_ranked
+from .fusion import FUSERS, RRF_DEPTH, rrf_ranked, rrf_top
 from .options import SearchOptions
 from .query import ParsedQuery
 from .scoring import Scorer, top_indices
@@ -116,10 +116,21 @@ class Ranker:
         so the fused ranking built from the two exact tops is the complete one.
         """
         method = options.method
+        runs = {kind: weights[kind] for kind in _KINDS} if method == "hybrid" else {}
+        if method == "hybrid" and options.fusion == "rrf" and depth is not None and self.scorer.one_pass(runs):
+            # The fused top ``depth`` only, the runs ranked only as deep as settles it (one
+            # pass of the compiled kernel ranks both; on numpy's path ranking twice costs
+            # more than a shallower top saves, measured).
+            def tops(d: int) -> list[np.ndarray]:
+                rows, orders = self.scorer.tops(runs, d)
+                return [rows[order] for order in orders]
+
+            rows, scores, complete = rrf_top(tops, depth, options.fusion_parameter)
+            return Ranking(rows, scores, complete=complete)
         if method == "hybrid" and options.fusion == "rrf":
             # Each top is already in rank order (positive scores, ties by row): what
             # rrf() would sort its scores into, so the ranks are read off it.
-            rows, orders = self.scorer.tops({kind: weights[kind] for kind in _KINDS}, RRF_DEPTH)
+            rows, orders = self.scorer.tops(runs, RRF_DEPTH)
             fused = rrf_ranked(orders, len(rows), options.fusion_parameter)
             keep = np.flatnonzero(fused > 0)  # the compiled kernel's candidates may hold passages in neither top
             if depth is None:  # the whole ranking, in passage order (sums over it round the same)
@@ -139,6 +150,7 @@ class Ranker:
 
 
 _KINDS = ("bm25", "tfidf")
+
 
 
 def top_capped(

@@ -252,6 +252,13 @@ class Scorer:
         best = top_indices(scores, rows, k)
         return rows[best], scores[best]
 
+    def one_pass(self, runs: dict[str, dict[int, float]]) -> bool:
+        """Whether :meth:`tops` ranks ``runs`` in one pass of the compiled kernel."""
+        if self._kernel is None or len(runs) != 2:
+            return False
+        coefficients = [self.coefficients(kind, counts) for kind, counts in runs.items()]
+        return list(coefficients[0]) == list(coefficients[1])
+
     @_scratch
     def tops(self, runs: dict[str, dict[int, float]], k: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each of ``runs``' (kind: the weights it ranks) :meth:`top` ``k``, as passage rows
