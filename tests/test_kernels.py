@@ -190,16 +190,28 @@ def test_the_early_stopped_fusion_equals_the_whole_fusion(zipf, words, n, start,
     runs = {"bm25": weights, "tfidf": weights}
     full = zipf.rank(f"source:* {' '.join(words)}", rrf_k=rrf_k)  # a filter: every candidate scored
 
-    def tops(d):
-        rows, orders = zipf.scorer.tops(runs, d)
-        return [rows[order] for order in orders]
-
-    rows, scores, complete = rrf_top(tops, n, rrf_k, start=start)
-    want_rows, want_scores = full.top(n)
+    rows, scores, complete = rrf_top(lambda d: zipf.scorer.tops(runs, d), n, rrf_k, start=start)
+    want_rows, want_scores = full.top(None if complete else n)  # complete: the whole fused ranking
     assert rows.tolist() == want_rows.tolist()
     assert scores.tolist() == want_scores.tolist()
-    if complete:  # then it holds the whole fused ranking's top n, and no run had more
-        assert len(full) <= n or len(rows) == n
+
+
+def test_per_source_caps_over_an_early_stopped_fusion(tmp_path):
+    """A capped search asks the fusion deeper until k sources fill; a fusion that ran
+    out (every rank known) must say it is complete only when it holds every passage."""
+    texts = [" ".join(f"w{(i * 7 + j) % 40}x" for j in range(60)) for i in range(300)]
+    with open(tmp_path / "c.jsonl", "w") as f:
+        for i, text in enumerate(texts):
+            f.write(json.dumps({"_id": f"d{i}", "title": "", "text": text}) + "\n")
+    build_index(load_documents([tmp_path / "c.jsonl"]), tmp_path / "idx", IndexSettings(passage_words=20), workers=1)
+    with Index.open(tmp_path / "idx") as index:
+        plain = Index(index.reader, compiled=False)
+        for text in ("w3x", "w3x w17x", "w1x w2x w39x"):
+            for k, cap in ((5, 1), (20, 1), (40, 2)):
+                a = index.search(text, k=k, per_source=cap)
+                b = plain.search(text, k=k, per_source=cap)
+                assert [(r.passage.id, r.score) for r in a.results] == [(r.passage.id, r.score) for r in b.results]
+                assert len(a.results) == min(k, len({r.source.id for r in plain.search(text, k=1000).results}) * cap)
 
 
 def test_search_takes_the_early_stop(zipf, monkeypatch):

@@ -121,11 +121,7 @@ class Ranker:
             # The fused top ``depth`` only, the runs ranked only as deep as settles it (one
             # pass of the compiled kernel ranks both; on numpy's path ranking twice costs
             # more than a shallower top saves, measured).
-            def tops(d: int) -> list[np.ndarray]:
-                rows, orders = self.scorer.tops(runs, d)
-                return [rows[order] for order in orders]
-
-            rows, scores, complete = rrf_top(tops, depth, options.fusion_parameter)
+            rows, scores, complete = rrf_top(lambda d: self.scorer.tops(runs, d), depth, options.fusion_parameter)
             return Ranking(rows, scores, complete=complete)
         if method == "hybrid" and options.fusion == "rrf":
             # Each top is already in rank order (positive scores, ties by row): what
