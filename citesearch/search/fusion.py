@@ -47,29 +47,30 @@ def rrf_ranked(orders: list[np.ndarray], n: int, k: float = RRF_K) -> np.ndarray
 
 def rrf_top(
     tops: Callable[[int], tuple[np.ndarray, list[np.ndarray]]], n: int, k: float = RRF_K, depth: int = RRF_DEPTH,
-    start: int = 256,
+    start: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """The ``n`` best passages by reciprocal rank fusion and their fused scores, best
     first, ties by row: exactly what :func:`rrf` over the runs cut at ``depth`` ranks
     first, usually without ranking the runs ``depth`` deep; and False. Or, when the runs
     had to be ranked to the end (``depth`` deep, or all they match), the whole fused
-    ranking, best first, and True.
+    ranking, in no order, and True.
 
-    ``tops(d)`` gives each run's exact top ``d`` (shorter only when fewer passages score)
-    as :meth:`Scorer.tops <citesearch.search.scoring.Scorer.tops>` does: distinct rows,
-    and for each run the positions of its top among them, best first. The runs start
-    ``start`` deep (256 settles the top 10 of 91% of the 1M-passage scale queries, 64
-    of 52%: their fused top 10 often holds a passage one run ranks first and the other
-    100th or 150th). A passage a run has not ranked within its current depth d gets at
-    most 1 / (k + d + 1) from it (nothing, once the run is ``depth`` deep or has run
-    out), so its fused score lies between what it is known to get and that plus the
-    bounds it misses. The top ``n`` is settled when ``n`` passages have every rank known
-    and the lowest of their fused scores is above every other passage's upper bound,
-    those no run has ranked included; if not, the runs go four times deeper. The early
-    stop of threshold algorithms for merging ranked lists (Fagin, Lotem & Naor, "Optimal
+    ``tops(d)`` gives each run's exact top ``d`` (shorter only when fewer passages score) as
+    :meth:`Scorer.tops <citesearch.search.scoring.Scorer.tops>` does: distinct rows, and for
+    each run the positions of its top among them, best first. The runs start ``start`` deep,
+    by default 25n and at least 256: 256 settles the top 10 of 91% of the 1M-passage scale
+    queries, 64 of 52% (their fused top 10 often holds a passage one run ranks first and the
+    other 100th or 150th); a top 40 (a batch's ten documents) is seldom settled short of
+    1000, so starting lower only adds a pass. A passage a run has not ranked within its
+    current depth d gets at most 1 / (k + d + 1) from it (nothing, once the run is ``depth``
+    deep or has run out), so its fused score lies between what it is known to get and that
+    plus the bounds it misses. The top ``n`` is settled when ``n`` passages have every rank
+    known and the lowest of their fused scores is above every other passage's upper bound,
+    those no run has ranked included; if not, the runs go four times deeper. The early stop
+    of threshold algorithms for merging ranked lists (Fagin, Lotem & Naor, "Optimal
     aggregation algorithms for middleware", PODS 2001), with ranks for grades.
     """
-    d = min(start, depth)
+    d = min(start if start is not None else max(256, 25 * n), depth)
     while True:
         rows, orders = tops(d)
         orders = [order[:depth] for order in orders]
@@ -77,9 +78,8 @@ def rrf_top(
         bounds = np.array([0.0 if f else 1.0 / (k + d + 1) for f in done])
         fused = rrf_ranked(orders, len(rows), k)
         if all(done):  # every rank known: the whole fused ranking
-            best = top_indices(fused, rows, None)
-            best = best[fused[best] > 0]  # not the rows in no run's top
-            return rows[best], fused[best], True
+            ranked = fused > 0  # not the rows in no run's top
+            return rows[ranked], fused[ranked], True
         missing = np.ones((len(orders), len(rows)), dtype=bool)
         for i, order in enumerate(orders):
             missing[i, order] = False
