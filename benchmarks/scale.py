@@ -108,7 +108,10 @@ for method in ("bm25", "hybrid"):
 out["rss"] = rss_peak_mb()
 print(json.dumps(out))
 """
-    res = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+    # cwd: from a checkout, `python -c` would import its source tree, not the installed package.
+    res = json.loads(
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=work).stdout
+    )
     queries = [json.loads(line)["text"] for line in (d / "queries.jsonl").read_text().splitlines()]
     common = {"build": build, "size": dir_mb(idx), "rss": res["rss"]}
     out = {}
