@@ -166,13 +166,12 @@ class IndexWriter:
             self.generation = _next_generation(self.target)
             self.tmp = self.target / self.generation
             self.tmp.mkdir()
-            if base is not None:
-                shutil.copyfile(base.data_dir / STORE, self.tmp / STORE)
             # SQLite work runs on one background thread (it releases the GIL while it
-            # writes), overlapping the caller's tokenizing and counting.
+            # writes), overlapping the caller's tokenizing and counting; so does copying
+            # an update's base store, which the store's first task does.
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-store")
             self._pending: list[Future] = []
-            self.db = self._call(self._connect, base is None).result()
+            self._call(self._open_store, base.data_dir / STORE if base is not None else None)
         except BaseException:
             if hasattr(self, "tmp"):
                 shutil.rmtree(self.tmp, ignore_errors=True)
@@ -180,6 +179,11 @@ class IndexWriter:
             if self.created:
                 shutil.rmtree(self.target, ignore_errors=True)
             raise
+
+    def _open_store(self, base: Path | None) -> None:
+        if base is not None:
+            shutil.copyfile(base, self.tmp / STORE)
+        self.db = self._connect(base is None)
 
     def _connect(self, new: bool) -> sqlite3.Connection:
         db = sqlite3.connect(self.tmp / STORE, check_same_thread=False)
@@ -303,8 +307,8 @@ class IndexWriter:
         try:
             for f in self._pending:
                 f.result()  # re-raises a failed write
-            self._thread.submit(self.db.commit).result()
-            self._thread.submit(self.db.close).result()
+            self._thread.submit(lambda: self.db.commit()).result()
+            self._thread.submit(lambda: self.db.close()).result()
         except sqlite3.Error as exc:  # "database or disk is full", most likely
             raise CitesearchError(f"{self.tmp / STORE}: {exc}", hint="Free some space and run again.") from None
         self._thread.shutdown()
@@ -350,7 +354,7 @@ class IndexWriter:
     def abort(self) -> None:
         try:
             with contextlib.suppress(Exception):  # already closed, or failing: the folder goes anyway
-                self._thread.submit(self.db.close).result()
+                self._thread.submit(lambda: self.db.close()).result()
             self._thread.shutdown()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
