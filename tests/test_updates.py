@@ -295,3 +295,20 @@ def test_an_index_is_made_with_the_umask_like_any_file(tmp_path):
     assert oct(data_dir(index).stat().st_mode & 0o777) == oct(0o755)
     for f in [index / "manifest.json", *data_dir(index).iterdir()]:
         assert oct(f.stat().st_mode & 0o777) == oct(0o644), f.name
+
+
+def test_postings_overwritten_with_rows_the_store_lacks_are_one_error_line(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    (docs / "two.txt").write_text("Lava flows cool into basalt.")
+    index = tmp_path / "index"
+    ok("index", docs, "--index", index)
+    path = data_dir(index) / "postings_passages.npy"
+    n = len(np.load(path))
+    with open(path, "r+b") as f:  # the same size: only the content is wrong
+        f.seek(-4 * n, os.SEEK_END)
+        f.write(np.full(n, 10**8, dtype=np.int32).tobytes())
+    result = fails("search", "lava", "--index", index, "--method", "bm25")
+    assert "damaged" in result.stderr and "Traceback" not in result.stderr
+    assert "postings_passages.npy" in fails("info", "--index", index, "--verify").stderr

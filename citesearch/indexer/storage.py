@@ -652,7 +652,19 @@ class IndexReader:
         )
 
     def passages(self, rows) -> dict[int, PassageRecord]:
-        """Each passage row's record, with its source's."""
+        """Each passage row's record, with its source's. A row the store does not have
+        (postings overwritten with garbage) is the index's damage, said in one line."""
+        wanted = {int(r) for r in rows}
+        found = self._passages(wanted)
+        if len(found) < len(wanted):
+            missing = min(wanted - set(found))
+            raise IndexCorrupt(
+                f"index at {self.path} is damaged: it ranks passage {missing}, which its store does not have",
+                hint="Run citesearch info --verify to see which file, and rebuild the index.",
+            )
+        return found
+
+    def _passages(self, rows: set[int]) -> dict[int, PassageRecord]:
         return {
             row: PassageRecord(row, ordinal, start, end, text, SourceRecord(source, sid, path, title))
             for row, source, sid, path, title, ordinal, start, end, text in self.select_in(
