@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -252,75 +253,118 @@ def index(
     from .corpus import LoadReport
     from .indexer.storage import check_replaceable
 
+    if scheduler and not shards:
+        raise click.UsageError("--scheduler builds a sharded index: give --shards N")
+    request = _IndexRequest(
+        paths=paths, include=include, exclude=exclude, method=method, rebuild=rebuild, wait=not no_wait,
+        shards=shards, scheduler=scheduler,
+        build={
+            "--passage-words": passage_words, "--overlap": overlap, "--title-weight": title_weight,
+            "--stemmer": stemmer, "--stopwords": stopwords, "--variant": variant, "--k1": k1, "--b": b,
+        },
+    )
     target = _index_path(index_dir)
     report = LoadReport(strict=strict)
     check_replaceable(Path(target))  # before the lock puts a file in a folder that is not an index
     created = not os.path.exists(target)
     try:
-        if scheduler and not shards:
-            raise click.UsageError("--scheduler builds a sharded index: give --shards N")
-        _index(paths, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
-               method, rebuild, no_wait, target, report, shards, scheduler)
+        _index(target, request, report)
     except BaseException:
         if created and not os.path.exists(os.path.join(target, "manifest.json")):  # a first build that failed
             shutil.rmtree(target, ignore_errors=True)
         raise
 
 
-def _index(paths, include, exclude, passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b,
-           method, rebuild, no_wait, target, report, shards=None, scheduler=None) -> None:
+@dataclass(frozen=True)
+class _IndexRequest:
+    """What ``citesearch index`` was asked to do. ``build``: the build settings' options,
+    by option name, None where not given."""
+
+    paths: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    method: str | None
+    rebuild: bool
+    wait: bool
+    shards: int | None
+    scheduler: str | None
+    build: dict[str, Any]
+
+    def settings(self) -> Any:
+        """The build settings: the options given, the defaults for the others."""
+        from dataclasses import replace
+
+        from .indexer.builder import IndexSettings
+
+        given = {name: value for name, value in self.build.items() if value is not None}
+        settings = IndexSettings()
+        analyzer = {"stemmer": given.get("--stemmer"), "stopwords": given.get("--stopwords")}
+        return replace(
+            settings,
+            analyzer=replace(settings.analyzer, **{k: v for k, v in analyzer.items() if v is not None}),
+            bm25=BM25Params(
+                given.get("--variant", settings.bm25.variant),
+                given.get("--k1", settings.bm25.k1),
+                given.get("--b", settings.bm25.b),
+            ),
+            passage_words=given.get("--passage-words", settings.passage_words),
+            passage_overlap=given.get("--overlap", settings.passage_overlap),
+            title_weight=given.get("--title-weight", settings.title_weight),
+        )
+
+    def differences(self, existing: Any) -> list[str]:
+        """The options given whose value is not the existing index's."""
+        was = {
+            "--passage-words": existing.passage_words, "--overlap": existing.passage_overlap,
+            "--title-weight": existing.title_weight, "--stemmer": existing.analyzer.stemmer,
+            "--stopwords": existing.analyzer.stopwords, "--variant": existing.bm25.variant,
+            "--k1": existing.bm25.k1, "--b": existing.bm25.b, "--method": existing.method,
+        }
+        given = {**self.build, "--method": self.method}
+        return [name for name, value in given.items() if value is not None and value != was[name]]
+
+
+def _index(target: str, request: _IndexRequest, report: Any) -> None:
     from .corpus import discover, read_documents
     from .indexer.builder import build_index
     from .indexer.locking import writer_lock
     from .indexer.manifest import read_manifest
 
-    with writer_lock(target, wait=not no_wait, on_wait=_say_waiting(target)):
+    with writer_lock(target, wait=request.wait, on_wait=_say_waiting(target)):
         try:
-            existing = None if rebuild else read_manifest(target)
+            existing = None if request.rebuild else read_manifest(target)
         except IndexNotFound:
             existing = None
         if existing is not None:
-            given = {
-                "--passage-words": (passage_words, existing.passage_words),
-                "--overlap": (overlap, existing.passage_overlap),
-                "--title-weight": (title_weight, existing.title_weight),
-                "--stemmer": (stemmer, existing.analyzer.stemmer),
-                "--stopwords": (stopwords, existing.analyzer.stopwords),
-                "--variant": (variant, existing.bm25.variant),
-                "--k1": (k1, existing.bm25.k1),
-                "--b": (b, existing.bm25.b),
-                "--method": (method, existing.method),
-            }
-            differ = [name for name, (value, was) in given.items() if value is not None and value != was]
+            differ = request.differences(existing)
             if differ:
                 raise CitesearchError(
                     f"the index at {target} was built with other settings ({', '.join(differ)})",
                     hint="Add --rebuild to index everything again with the new settings.",
                 )
-            if shards and shards != existing.shards:
+            if request.shards and request.shards != existing.shards:
                 raise CitesearchError(
-                    f"the index at {target} has {existing.shards or 'no'} shards, not {shards}",
+                    f"the index at {target} has {existing.shards or 'no'} shards, not {request.shards}",
                     hint="Add --rebuild to index everything again into the new shards.",
                 )
-            if scheduler:  # an update's new documents go to one shard: it runs here
+            if request.scheduler:  # an update's new documents go to one shard: it runs here
                 click.echo("Note: an update runs in this process; --scheduler is for builds (--rebuild)", err=True)
-            _update(target, paths, include, exclude, report, sharded=bool(existing.shards))
+            _update(target, request, report, sharded=bool(existing.shards))
             return
-        settings = _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b)
-        files = discover(paths, include, exclude, report)
+        settings = request.settings()
+        method = request.method or DEFAULT_METHOD
+        files = discover(request.paths, request.include, request.exclude, report)
         started = time.perf_counter()
-        if shards:
+        if request.shards:
             from .cluster import runner
             from .indexer.sharding import build_sharded
 
-            with runner(scheduler) as run:
-                summary = build_sharded(
-                    files, target, shards, settings, method or DEFAULT_METHOD, report, run, report.strict
-                )
+            with runner(request.scheduler) as run:
+                summary = build_sharded(files, target, request.shards, settings, method, report, run, report.strict)
         else:
             with _progress(len(files), "Indexing") as bar:
                 docs = read_documents(files, report, on_file=lambda f: bar.update(1))
-                summary = build_index(docs, target, settings, method=method or DEFAULT_METHOD)
+                summary = build_index(docs, target, settings, method=method)
     _report_inputs(report)
     click.echo(
         f"Indexed {plural(summary.sources, 'document')} into {plural(summary.passages, 'passage')}, "
@@ -350,11 +394,12 @@ def _exit_on_input_errors(report: Any) -> None:
         sys.exit(1)
 
 
-def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any, sharded: bool = False) -> None:
+def _update(target: str, request: _IndexRequest, report: Any, sharded: bool = False) -> None:
     from .indexer.sharding import update_sharded
     from .indexer.updating import update_index
 
-    summary = (update_sharded if sharded else update_index)(target, paths, include, exclude, report)
+    update = update_sharded if sharded else update_index
+    summary = update(target, request.paths, request.include, request.exclude, report)
     _report_inputs(report)
     if summary.written:
         click.echo(
@@ -365,30 +410,6 @@ def _update(target: str, paths: tuple[str, ...], include, exclude, report: Any, 
     else:
         click.echo(f"Nothing changed ({plural(summary.unchanged, 'document')}) in {summary.seconds:.1f} s", err=True)
     _exit_on_input_errors(report)
-
-
-def _build_settings(passage_words, overlap, title_weight, stemmer, stopwords, variant, k1, b) -> Any:
-    from dataclasses import replace
-
-    from .indexer.builder import IndexSettings
-
-    settings = IndexSettings()
-    settings = replace(
-        settings,
-        analyzer=replace(
-            settings.analyzer,
-            **{k: v for k, v in {"stemmer": stemmer, "stopwords": stopwords}.items() if v is not None},
-        ),
-        bm25=BM25Params(
-            variant or settings.bm25.variant,
-            settings.bm25.k1 if k1 is None else k1,
-            settings.bm25.b if b is None else b,
-        ),
-        passage_words=passage_words or settings.passage_words,
-        passage_overlap=settings.passage_overlap if overlap is None else overlap,
-        title_weight=settings.title_weight if title_weight is None else title_weight,
-    )
-    return settings
 
 
 @cli.command(short_help="Remove documents from an index, by id or by the file or folder they came from.")
