@@ -36,6 +36,15 @@ def _text(rng: np.random.Generator, n: int) -> str:
     return " ".join(words) + "."
 
 
+def _docs(tmp_path: Path, **texts: str) -> Path:
+    """A folder ``docs`` with a text file per keyword: ``one="..."`` is ``one.txt``."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in texts.items():
+        (docs / f"{name}.txt").write_text(text)
+    return docs
+
+
 class Corpus:
     """A folder of text files and one JSONL collection, changed step by step."""
 
@@ -216,10 +225,7 @@ def test_remove_by_id_path_and_folder(tmp_path):
 
 
 def test_a_term_gone_from_every_passage_is_gone_from_the_vocabulary(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "one.txt").write_text("Volcanoes erupt lava.")
-    (docs / "two.txt").write_text("Glaciers carve fjords.")
+    docs = _docs(tmp_path, one="Volcanoes erupt lava.", two="Glaciers carve fjords.")
     index = tmp_path / "index"
     build_index(load_documents([docs]), index, workers=1)
     remove_documents(index, ["two.txt"])
@@ -238,9 +244,7 @@ def test_a_term_gone_from_every_passage_is_gone_from_the_vocabulary(tmp_path):
 
 
 def test_an_open_index_answers_from_its_snapshot_during_and_after_an_update(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    docs = _docs(tmp_path, one="Volcanoes erupt lava.")
     index = tmp_path / "index"
     build_index(load_documents([docs]), index, workers=1)
     with Index.open(index) as before:
@@ -253,9 +257,7 @@ def test_an_open_index_answers_from_its_snapshot_during_and_after_an_update(tmp_
 
 
 def test_verify_names_an_edited_manifest_a_file_dropped_from_its_list_and_a_changed_file(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    docs = _docs(tmp_path, one="Volcanoes erupt lava.")
     index = tmp_path / "index"
     ok("index", docs, "--index", index)
     assert "all files match" in ok("info", "--index", index, "--verify").stderr
@@ -279,9 +281,7 @@ def test_verify_names_an_edited_manifest_a_file_dropped_from_its_list_and_a_chan
 
 
 def test_an_index_is_made_with_the_umask_like_any_file(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "one.txt").write_text("Volcanoes erupt lava.")
+    docs = _docs(tmp_path, one="Volcanoes erupt lava.")
     script = (
         "import os, sys\nos.umask(0o022)\nfrom citesearch.cli import cli\n"
         "cli(['index', sys.argv[1], '--index', sys.argv[2]])\n"
@@ -298,10 +298,7 @@ def test_an_index_is_made_with_the_umask_like_any_file(tmp_path):
 
 
 def test_postings_overwritten_with_rows_the_store_lacks_are_one_error_line(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "one.txt").write_text("Volcanoes erupt lava.")
-    (docs / "two.txt").write_text("Lava flows cool into basalt.")
+    docs = _docs(tmp_path, one="Volcanoes erupt lava.", two="Lava flows cool into basalt.")
     index = tmp_path / "index"
     ok("index", docs, "--index", index)
     path = data_dir(index) / "postings_passages.npy"

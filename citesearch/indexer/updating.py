@@ -362,15 +362,19 @@ def update_index(
             changes, _ = find_changes(reader, paths, include, exclude, report)
             summary = UpdateSummary(added=changes.added, updated=changes.updated)
             summary.removed = len(changes.removed) - changes.updated
-            if changes:
-                counts = apply_changes(target, reader, changes, workers)
-                summary.written = True
-                summary.unchanged = counts.sources - changes.added - changes.updated
-            else:
-                summary.unchanged = reader.manifest.counts.sources
-                remove_debris(target)  # what killed writers left, even when nothing is written
+            summary.written, sources = _write(target, reader, changes, workers)
+            summary.unchanged = sources - changes.added - changes.updated
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write(target: Path, reader: IndexReader, changes: _Changes, workers: int = 0) -> tuple[bool, int]:
+    """Apply ``changes`` if there are any (else only remove what killed writers left);
+    whether a new generation was written, and how many sources the index has now."""
+    if changes:
+        return True, apply_changes(target, reader, changes, workers).sources
+    remove_debris(target)
+    return False, reader.manifest.counts.sources
 
 
 def find_removals(reader: IndexReader, names: Sequence[str]) -> tuple[_Changes, list[str]]:
@@ -401,12 +405,6 @@ def remove_documents(target: str | os.PathLike[str], names: Sequence[str]) -> Up
         with IndexReader(target) as reader:
             changes, summary.missing = find_removals(reader, names)
             summary.removed = len(changes.removed)
-            if changes:
-                counts = apply_changes(target, reader, changes)
-                summary.written = True
-                summary.unchanged = counts.sources
-            else:
-                summary.unchanged = reader.manifest.counts.sources
-                remove_debris(target)
+            summary.written, summary.unchanged = _write(target, reader, changes)
     summary.seconds = time.perf_counter() - started
     return summary
