@@ -42,7 +42,7 @@ def collection(request, tmp_path_factory):
 
 
 def _doc_texts(index: Index) -> list[str]:
-    rows = index.reader.db.execute("SELECT text FROM sources ORDER BY row").fetchall()
+    rows = index.reader.db.execute("SELECT text FROM documents ORDER BY row").fetchall()
     return [r[0] for r in rows]
 
 

@@ -65,7 +65,7 @@ def shipped(tmp_path_factory):
 
 
 def _doc_texts(index: Index) -> list[str]:
-    return [r[0] for r in index.reader.db.execute("SELECT text FROM sources ORDER BY row")]
+    return [r[0] for r in index.reader.db.execute("SELECT text FROM documents ORDER BY row")]
 
 
 def _query_terms(index: Index, text: str) -> tuple[dict[int, float], list[str]]:

@@ -446,10 +446,12 @@ def _save_tfidf(
 
 
 def _save_postings(writer: IndexWriter, postings: _Postings, passage_sources: np.ndarray, lengths: np.ndarray) -> None:
-    """The matrix (frequencies capped to 16 bits), and each passage's source row and length."""
+    """The matrix, and each passage's source row and length. Frequencies take one byte
+    when none is above 255 (no 200-word passage has one), else two, capped there."""
     writer.save_array("postings_indptr", postings.indptr)
     writer.save_array("postings_passages", postings.passages)
-    writer.save_array("postings_tf", np.minimum(postings.tf, np.iinfo(np.uint16).max).astype(np.uint16))
+    tf_type = np.uint8 if int(postings.tf.max(initial=0)) <= np.iinfo(np.uint8).max else np.uint16
+    writer.save_array("postings_tf", np.minimum(postings.tf, np.iinfo(np.uint16).max).astype(tf_type))
     writer.save_array("passage_source", passage_sources)
     writer.save_array("passage_length", lengths)
 

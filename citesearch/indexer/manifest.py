@@ -33,10 +33,11 @@ from .locking import writer_lock
 from .tfidf import TfidfParams
 
 FORMAT = "citesearch-index"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # 3 may leave a title out (NULL) when it is the whole text; 4 keeps the files in a
-# generation folder and may have gaps in source rows and term ids (after updates).
-READABLE_VERSIONS = (2, 3, 4)
+# generation folder and may have gaps in source rows and term ids (after updates); 5 packs
+# texts (zstd, indexer/packing.py) and lists each source path once (table paths).
+READABLE_VERSIONS = (2, 3, 4, 5)
 MANIFEST = "manifest.json"
 
 METHODS = ("bm25", "tfidf", "hybrid")

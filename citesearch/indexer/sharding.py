@@ -279,7 +279,7 @@ def _duplicates(targets: list[str]) -> dict[str, list[tuple[int, str, str]]]:
             seen.update(ids)
             if repeated:
                 found[target] = reader.db.execute(
-                    f"SELECT row, id, path FROM sources WHERE id IN ({','.join('?' * len(repeated))})", repeated
+                    f"SELECT row, id, path FROM documents WHERE id IN ({','.join('?' * len(repeated))})", repeated
                 ).fetchall()
     return found
 

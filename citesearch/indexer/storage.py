@@ -45,7 +45,8 @@ import numpy as np
 
 from ..errors import CitesearchError, IndexClosed, IndexCorrupt
 from .locking import LOCK, writer_lock
-from .manifest import MANIFEST, FileEntry, Manifest, manifest_intact, read_manifest, write_manifest
+from .manifest import FORMAT_VERSION, MANIFEST, FileEntry, Manifest, manifest_intact, read_manifest, write_manifest
+from .packing import Packer, Unpacker
 
 DEFAULT_INDEX_DIR = ".citesearch"
 STORE = "store.sqlite"
@@ -64,13 +65,21 @@ ARRAYS = (
 )
 
 SCHEMA = """
+CREATE TABLE paths (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE
+);
 CREATE TABLE sources (
     row INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
-    path TEXT NOT NULL,
+    path INTEGER NOT NULL REFERENCES paths(id),
     title TEXT,  -- NULL when the title is the whole text: read COALESCE(title, text)
-    text TEXT NOT NULL,
-    metadata TEXT NOT NULL
+    text NOT NULL,  -- a BLOB when packed (packing.py), else TEXT
+    metadata TEXT  -- NULL when there is none
+);
+CREATE TABLE dictionaries (
+    name TEXT PRIMARY KEY,
+    data BLOB NOT NULL
 );
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY,
@@ -105,6 +114,17 @@ CREATE TABLE inputs (
 );
 """
 SCHEMA += INPUTS_SCHEMA
+
+_TEXT = 4  # where a source's text is in the rows add_sources takes
+
+# What readers query: the sources with their paths, texts unpacked and metadata as
+# source_row makes them; a store made before format 5 has its paths and texts in place.
+_DOCUMENTS = """
+CREATE TEMP VIEW documents AS SELECT s.row AS row, s.id AS id, p.path AS path, s.title AS title,
+    unpack(s.row, s.text) AS text, COALESCE(s.metadata, '{}') AS metadata, s.text AS packed
+FROM sources s JOIN paths p ON p.id = s.path
+"""
+_DOCUMENTS_BEFORE_5 = "CREATE TEMP VIEW documents AS SELECT *, text AS packed FROM sources"
 
 # The passages of the sources that remain, renumbered 0, 1, ... in their order.
 _RENUMBER_PASSAGES = """
@@ -157,6 +177,12 @@ class IndexWriter:
     def __init__(self, target: str | os.PathLike[str], base: IndexReader | None = None):
         self.target = Path(target)
         check_replaceable(self.target)
+        if base is not None and base.manifest.format_version < FORMAT_VERSION:
+            raise CitesearchError(
+                f"the index at {base.path} has format {base.manifest.format_version}, which this citesearch "
+                "reads but does not change",
+                hint="Rebuild it from its documents: citesearch index PATHS --rebuild",
+            )
         self.created = not self.target.exists()  # a failed first build leaves no folder
         self._lock = writer_lock(self.target)
         self._lock.__enter__()
@@ -171,6 +197,7 @@ class IndexWriter:
             # an update's base store, which the store's first task does.
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-store")
             self._pending: list[Future] = []
+            self._removed = False  # whether sources were removed: their paths may go too
             self._call(self._open_store, base.data_dir / STORE if base is not None else None)
         except BaseException:
             if hasattr(self, "tmp"):
@@ -184,6 +211,9 @@ class IndexWriter:
         if base is not None:
             shutil.copyfile(base, self.tmp / STORE)
         self.db = self._connect(base is None)
+        self._paths = dict(self.db.execute("SELECT path, id FROM paths"))
+        found = self.db.execute("SELECT data FROM dictionaries WHERE name = 'text'").fetchone()
+        self._packer = Packer(found[0] if found else None)
 
     def _connect(self, new: bool) -> sqlite3.Connection:
         db = sqlite3.connect(self.tmp / STORE, check_same_thread=False)
@@ -231,8 +261,17 @@ class IndexWriter:
     def _execute(self, sql: str) -> None:
         self.db.execute(sql).close()
 
-    def add_sources(self, rows: list[tuple[int, str, str, str, str, str]]) -> None:
-        self._call(self._insert, "sources", rows)
+    def add_sources(self, rows: list[tuple[int, str, str, str | None, str, str]]) -> None:
+        """Store sources: (row, *:func:`source_row`), their texts packed (``packing.py``)
+        and their paths listed once, on the store thread."""
+        self._call(self._add_sources, rows)
+
+    def _add_sources(self, rows: list[tuple], flush: bool = False) -> None:
+        ready = self._packer.flush(_TEXT) if flush else self._packer.add(rows, _TEXT)
+        for path in {r[2] for r in ready} - self._paths.keys():
+            self._paths[path] = self.db.execute("INSERT INTO paths (path) VALUES (?)", (path,)).lastrowid
+        paths = self._paths
+        self._insert("sources", [(r, i, paths[p], t, x, None if m == "{}" else m) for r, i, p, t, x, m in ready])
 
     def add_passages(self, rows: list[tuple[int, int, int, int, int]]) -> None:
         self._call(self._insert, "passages", rows)
@@ -263,6 +302,7 @@ class IndexWriter:
         if not rows:
             return
         self._call(self._run, "DELETE FROM sources WHERE row = ?", [(r,) for r in rows])
+        self._removed = True
         self._call(self._run, _RENUMBER_PASSAGES, None)
 
     def update_vocabulary(
@@ -301,10 +341,22 @@ class IndexWriter:
 
     def sources_done(self) -> None:
         """No more sources: index their ids (on the store thread, while the caller goes on)."""
+        self._call(self._add_sources, [], True)
         self._call(self._execute, "CREATE UNIQUE INDEX sources_by_id ON sources(id)")
+
+    def _close_sources(self) -> None:
+        """Store the sources held back for the dictionary, the dictionary if one was
+        trained, and forget the paths no source has any more."""
+        self._add_sources([], flush=True)
+        if self._packer.trained:
+            self.db.execute("INSERT OR REPLACE INTO dictionaries VALUES ('text', ?)", (self._packer.dictionary,))
+            self._packer.trained = False
+        if self._removed:
+            self.db.execute("DELETE FROM paths WHERE id NOT IN (SELECT DISTINCT path FROM sources)")
 
     def _finish_store(self) -> None:
         try:
+            self._call(self._close_sources)
             for f in self._pending:
                 f.result()  # re-raises a failed write
             self._thread.submit(lambda: self.db.commit()).result()
@@ -544,10 +596,19 @@ class IndexReader:
             # Read the store through a memory map too: a row lookup then touches its
             # page in place instead of copying all 64 KiB of it (8.5 -> 3.3 us a row).
             self._db.execute(f"PRAGMA mmap_size={(data / STORE).stat().st_size}")
-            self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # "file is not a database"
+            tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master")}  # "not a database"
+            self._unpack = self._unpacker(tables)
+            self._db.create_function("unpack", 2, self._unpack, deterministic=True)
+            self._db.execute(_DOCUMENTS if "paths" in tables else _DOCUMENTS_BEFORE_5)
         except (OSError, ValueError, EOFError, sqlite3.Error) as exc:  # EOFError: np.load of an empty file
             raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
         _check_shapes(self.path, self.arrays, self.manifest)
+
+    def _unpacker(self, tables: set[str]) -> Unpacker:
+        found = None
+        if "dictionaries" in tables:
+            found = self._db.execute("SELECT data FROM dictionaries WHERE name = 'text'").fetchone()  # type: ignore[union-attr]
+        return Unpacker(found[0] if found else None)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -584,13 +645,13 @@ class IndexReader:
     def stored_documents(self, path: str) -> dict[str, tuple[int, tuple[str | None, str, str]]]:
         """The sources read from ``path``: id → (row, (title, text, metadata)), the last
         three as :func:`source_row` makes them."""
-        rows = self.db.execute("SELECT row, id, title, text, metadata FROM sources WHERE path = ?", (path,))
+        rows = self.db.execute("SELECT row, id, title, text, metadata FROM documents WHERE path = ?", (path,))
         return {doc_id: (row, (title, text, metadata)) for row, doc_id, title, text, metadata in rows}
 
     def source_rows(self, *, doc_id: str | None = None, path: str | None = None) -> set[int]:
         """Rows of the source with id ``doc_id``, or of the sources read from ``path``."""
         where, value = ("id", doc_id) if doc_id is not None else ("path", path)
-        return {r for (r,) in self.db.execute(f"SELECT row FROM sources WHERE {where} = ?", (value,))}
+        return {r for (r,) in self.db.execute(f"SELECT row FROM documents WHERE {where} = ?", (value,))}
 
     def next_source_row(self) -> int:
         last = self.db.execute("SELECT max(row) FROM sources").fetchone()[0]
@@ -646,7 +707,7 @@ class IndexReader:
         return dict(
             self.select_in(
                 'SELECT p.row, substr(s.text, p.start + 1, p."end" - p.start) FROM passages p '
-                "JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
+                "JOIN documents s ON s.row = p.source WHERE p.row IN ({marks})",
                 [int(r) for r in rows],
             )
         )
@@ -665,33 +726,35 @@ class IndexReader:
         return found
 
     def _passages(self, rows: set[int]) -> dict[int, PassageRecord]:
-        return {
-            row: PassageRecord(row, ordinal, start, end, text, SourceRecord(source, sid, path, title))
-            for row, source, sid, path, title, ordinal, start, end, text in self.select_in(
-                'SELECT p.row, s.row, s.id, s.path, COALESCE(s.title, s.text), p.ordinal, p.start, p."end", '
-                'substr(s.text, p.start + 1, p."end" - p.start) '
-                "FROM passages p JOIN sources s ON s.row = p.source WHERE p.row IN ({marks})",
-                [int(r) for r in rows],
-            )
-        }
+        found = {}
+        # The texts unpacked here rather than by SQLite: once a row, without the round trip.
+        for row, source, sid, path, title, ordinal, start, end, packed in self.select_in(
+            'SELECT p.row, s.row, s.id, s.path, s.title, p.ordinal, p.start, p."end", s.packed '
+            "FROM passages p JOIN documents s ON s.row = p.source WHERE p.row IN ({marks})",
+            [int(r) for r in rows],
+        ):
+            text = self._unpack(source, packed)
+            record = SourceRecord(source, sid, path, text if title is None else title)
+            found[row] = PassageRecord(row, ordinal, start, end, text[start:end], record)
+        return found
 
     def sources_matching(self, pattern: str) -> set[int]:
         """Rows of the sources whose path (or its end after a ``/``) or id matches the glob."""
-        sql = "SELECT row FROM sources WHERE path GLOB ?1 OR path GLOB '*/' || ?1 OR id GLOB ?1"
+        sql = "SELECT row FROM documents WHERE path GLOB ?1 OR path GLOB '*/' || ?1 OR id GLOB ?1"
         return {r for (r,) in self.db.execute(sql, (pattern,))}
 
     def titles_containing(self, words: list[str]) -> Iterator[tuple[int, str]]:
         """(row, title) of the sources whose title contains any of ``words`` (case-blind)."""
         where = " OR ".join("COALESCE(title, text) LIKE ?" for _ in words)
         yield from self.db.execute(
-            f"SELECT row, COALESCE(title, text) FROM sources WHERE {where}", [f"%{w}%" for w in words]
+            f"SELECT row, COALESCE(title, text) FROM documents WHERE {where}", [f"%{w}%" for w in words]
         )
 
     def sources(self, pattern: str | None = None) -> Iterator[SourceRecord]:
         """Every source (or those whose path or id matches the glob), in row order, with
         its passage count (counted in one pass over the passages)."""
         sql = (
-            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), COALESCE(n.passages, 0) FROM sources s "
+            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), COALESCE(n.passages, 0) FROM documents s "
             "LEFT JOIN (SELECT source, count(*) AS passages FROM passages GROUP BY source) n ON n.source = s.row"
         )
         if pattern is None:
@@ -715,14 +778,14 @@ class IndexReader:
     def _sources_where(self, where: str, value: str) -> Iterator[SourceRecord]:
         for found in self.db.execute(
             "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), "
-            f"(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM sources s WHERE {where} ORDER BY s.row",
+            f"(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM documents s WHERE {where} ORDER BY s.row",
             (value,),
         ):
             yield SourceRecord(*found)
 
     def source_text(self, row: int) -> tuple[str, dict]:
         """A source's full text and metadata."""
-        text, metadata = self.db.execute("SELECT text, metadata FROM sources WHERE row = ?", (row,)).fetchone()
+        text, metadata = self.db.execute("SELECT text, metadata FROM documents WHERE row = ?", (row,)).fetchone()
         return text, json.loads(metadata)
 
     def passages_of(self, source: SourceRecord) -> list[PassageRecord]:
