@@ -629,6 +629,22 @@ def test_k1_nan_no_longer_returns_nothing_with_status_0(built_index):
     ok("search", "volcano", "--index", built_index, "--k1", "1.5")
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_the_python_api_refuses_nan_and_inf_parameters_too(bad):
+    from citesearch.errors import CitesearchError
+    from citesearch.indexer.bm25 import BM25Params
+    from citesearch.search.expansion import RM3
+    from citesearch.search.options import SearchOptions
+
+    for make in (
+        lambda: BM25Params(k1=bad), lambda: BM25Params(b=bad), lambda: BM25Params(delta=bad),
+        lambda: RM3(weight=bad), lambda: SearchOptions(rrf_k=bad), lambda: SearchOptions(linear_weight=bad),
+    ):
+        with pytest.raises((ValueError, CitesearchError)):
+            make()
+    BM25Params(k1=0.0, b=1.0, delta=0.0)  # the bounds themselves are fine
+
+
 # -- 4. Permissions ------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ slices and a sum. Terms absent from a passage contribute nothing, in every varia
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,8 +89,10 @@ class BM25Params:
     def __post_init__(self) -> None:
         if self.variant not in BM25_VARIANTS:
             raise ValueError(f"unknown BM25 variant {self.variant!r}; choose from {', '.join(BM25_VARIANTS)}")
-        if self.k1 < 0 or not 0 <= self.b <= 1:
-            raise ValueError("BM25 needs k1 >= 0 and 0 <= b <= 1")
+        if not (0 <= self.k1 < math.inf and 0 <= self.b <= 1):  # nan fails every comparison
+            raise ValueError("BM25 needs a finite k1 >= 0 and 0 <= b <= 1")
+        if self.delta is not None and not -math.inf < self.delta < math.inf:
+            raise ValueError("BM25's delta must be a finite number")
         if self.delta is None:  # the variant's own: equal to the same parameters written out
             object.__setattr__(self, "delta", DEFAULT_DELTA.get(self.variant, 0.0))
 

@@ -10,6 +10,7 @@ else what it was built with (its manifest) and the defaults here, filled in by
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -73,8 +74,8 @@ class SearchOptions:
         _check("expand_runs", self.expand_runs, EXPAND_RUNS, none_ok=True)
         if self.per_source is not None and self.per_source < 1:
             raise OptionError("per_source must be at least 1")
-        if self.rrf_k is not None and not self.rrf_k >= 0:
-            raise OptionError("rrf_k must be at least 0")
+        if self.rrf_k is not None and not 0 <= self.rrf_k < math.inf:
+            raise OptionError("rrf_k must be a finite number, at least 0")
         if self.linear_weight is not None and not 0 <= self.linear_weight <= 1:
             raise OptionError("linear_weight must be between 0 and 1")
         if not (self.expand is None or self.expand is UNSET or isinstance(self.expand, RM3)):
