@@ -40,7 +40,16 @@ class Packer:
             if self._waiting_bytes < SAMPLE_BYTES:
                 return []
             return self.flush(text)
-        return [(*r[:text], self.pack(r[text]), *r[text + 1 :]) for r in rows]
+        if not rows:
+            return []
+        # One call a batch: zstd lets go of the GIL once for all of them, not once a text
+        # (which would make the builder's threads wait on each other's switch interval).
+        raws = [r[text].encode() for r in rows]
+        packed = self._compressor.multi_compress_to_buffer(raws)  # type: ignore[union-attr]
+        return [
+            (*r[:text], p if len(p) < len(raw) else r[text], *r[text + 1 :])
+            for r, raw, p in zip(rows, raws, (segment.tobytes() for segment in packed))
+        ]
 
     def flush(self, text: int) -> list[tuple]:
         """The rows held back, packed (a dictionary is trained from them if none yet)."""
@@ -50,11 +59,6 @@ class Packer:
             self._compressor = _compressor(self.dictionary)
         rows, self._waiting, self._waiting_bytes = self._waiting, [], 0
         return self.add(rows, text)
-
-    def pack(self, value: str) -> str | bytes:
-        raw = value.encode()
-        packed = self._compressor.compress(raw)  # type: ignore[union-attr]
-        return packed if len(packed) < len(raw) else value
 
 
 class Unpacker:
