@@ -35,6 +35,8 @@ Usage (one process; the indexes and runs are cached under --cache):
     python benchmarks/experiments/loo_more.py --markdown > LOO_MORE.tables.md
     python benchmarks/experiments/loo_more.py --only base,proto-base
 """
+# (The results in LOO_MORE.md were made before the library had In_expC2; ``base`` pins the
+# hybrid to BM25 so that they are reproduced since.)
 
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ from citesearch.indexer import bm25 as bm25mod  # noqa: E402
 from citesearch.indexer.analysis import AnalyzerConfig  # noqa: E402
 from citesearch.indexer.bm25 import BM25Params  # noqa: E402
 from citesearch.indexer.builder import IndexSettings, build_index  # noqa: E402
+from citesearch.indexer.dfr import DFRParams  # noqa: E402
+from citesearch.search.options import SearchOptions  # noqa: E402
 from citesearch.search.query import plain_query  # noqa: E402
 from citesearch.search.searcher import Index  # noqa: E402
 
@@ -96,18 +100,21 @@ def rewrite(text: str, mode: str) -> str:
 
 @dataclass(frozen=True)
 class Idx2:
-    """Index settings: passage size, the library's title weight, hyphen handling."""
+    """Index settings: passage size, the library's title weight, hyphen handling, and
+    In_expC2's c for the weights the library stores (the prototypes compute their own)."""
 
     words: int = 200
     title: int = 2
     hyphen: str = "split"
+    dfr_c: float = 4.0
 
     @property
     def key(self) -> str:
-        return f"pw{self.words}-tw{self.title}-{self.hyphen}"
+        return f"pw{self.words}-tw{self.title}-{self.hyphen}-dfr{self.dfr_c:g}"
 
     def settings(self) -> IndexSettings:
-        return IndexSettings(analyzer=AnalyzerConfig(), passage_words=self.words, title_weight=self.title)
+        return IndexSettings(analyzer=AnalyzerConfig(), passage_words=self.words, title_weight=self.title,
+                             dfr=DFRParams(c=self.dfr_c))
 
 
 BASE_IDX = Idx2()
@@ -115,9 +122,11 @@ BASE_IDX = Idx2()
 
 @dataclass(frozen=True)
 class Lib2:
-    """The library's ranking with default options on an Idx2 index."""
+    """The library's ranking on an Idx2 index, default options but ``hybrid_with``: "bm25"
+    is the default before this round (``base``), None the library's default since."""
 
     idx: Idx2 = BASE_IDX
+    hybrid_with: str | None = "bm25"
 
 
 @dataclass(frozen=True)
@@ -333,11 +342,12 @@ class Runner2:
 
     def _lib(self, spec: Lib2):
         index = self.index(spec.idx)
+        opts = SearchOptions(hybrid_with=spec.hybrid_with)
         out = {}
         for q in self.queries:
             text = rewrite(q["text"], spec.idx.hyphen)
             try:
-                out[q["_id"]] = dict(index.rank_documents(plain_query(text), k=L.FUSE_DEPTH))
+                out[q["_id"]] = dict(index.rank_documents(plain_query(text), k=L.FUSE_DEPTH, options=opts))
             except Exception as exc:  # a query of stop words only
                 print(f"  {self.coll_dir.name} query {q['_id']}: {exc}", file=sys.stderr)
                 out[q["_id"]] = {}
@@ -357,7 +367,8 @@ class Runner2:
                 kind, where, depth, lam = spec.prox[:4]
                 # the part re-scored (its BM25 parameters, or k1 0.9 b 0.4, saturate the bonus)
                 bi = spec.prox[4] if len(spec.prox) > 4 else next(i for i, p in enumerate(spec.parts) if p[0] == "bm25")
-                params = BM25Params(*spec.parts[bi][1:4]) if spec.parts[bi][0] == "bm25" else BM25Params("okapi", 0.9, 0.4)
+                rescored = spec.parts[bi]
+                params = BM25Params(*rescored[1:4]) if rescored[0] == "bm25" else BM25Params("okapi", 0.9, 0.4)
                 s, m = runs[bi]
                 if where == "bm25":  # re-score the BM25 run's top ``depth``
                     top = L.ranked(s, m, depth)
@@ -386,6 +397,9 @@ DFR_MODELS = [("PL2", 1.0), ("PL2", 4.0), ("InL2", 1.0), ("InL2", 4.0), ("In_exp
 
 def configurations() -> dict[str, object]:
     c: dict[str, object] = {"base": Lib2(), "proto-base": P2()}
+    # the library's default since this round (hybrid of its stored In_expC2 c 4 weights and
+    # TF-IDF): must equal the prototype it implements, NEW (checked at the end)
+    c["s:library-default"] = Lib2(hybrid_with=None)
     for mode in ("join", "both", "code-join", "code-both"):
         c[f"tok/{mode}"] = Lib2(idx=Idx2(hyphen=mode))
     for model, cc in DFR_MODELS:
@@ -458,9 +472,11 @@ def report(results: dict, colls: list[str], criterion: str) -> None:
             kept, folds = L.pair_verdict(results, base, [n], colls, criterion)
             chosen = sum(f[1] == n for f in folds)
             worst = min(folds, key=lambda f: (f[2], f[3]))
-            v = f"{'**yes**' if kept else 'no'} {chosen}/4" + ("" if kept else f" ({worst[0]} {worst[2]:+.2%} / {worst[3]:+.2%})")
+            why = "" if kept else f" ({worst[0]} {worst[2]:+.2%} / {worst[3]:+.2%})"
+            v = f"{'**yes**' if kept else 'no'} {chosen}/4{why}"
         pr(f"| {n} | " + " | ".join(f"{d:+.4f}" for d in diffs)
-           + f" | {ok}/{len(diffs)} | {med} | {min(mg.values()):+.2%} | {float(np.mean(list(mg.values()))):+.2%} | {v} |")
+           + f" | {ok}/{len(diffs)} | {med} | {min(mg.values()):+.2%} | {float(np.mean(list(mg.values()))):+.2%}"
+           + f" | {v} |")
 
     fams: dict[str, list[str]] = {}
     for n in results:
@@ -490,7 +506,8 @@ def report(results: dict, colls: list[str], criterion: str) -> None:
                + ", ".join(f"{m} {v:+.4f}" for m, v in mg.items())
                + f" | {'yes' if all(v >= 0 for v in mg.values()) else 'no'} | {d:+.2%}, {dm:+.2%} |")
         all4 = L.choose({m: results[m] for m in [b, *ns]}, colls, criterion)
-        pr(f"| {label} | `{b}` | — | **{'kept' if kept else 'not kept'}** (chosen on all four: `{all4}`) | | | | | | | |")
+        verdict = "kept" if kept else "not kept"
+        pr(f"| {label} | `{b}` | — | **{verdict}** (chosen on all four: `{all4}`) | | | | | | | |")
 
 
 def official(run, qrels) -> dict[str, float]:
@@ -540,11 +557,15 @@ def main() -> None:
     report(results, colls, args.criterion)
     if offi:
         print("\n## As benchmarks/quality.py measures (nDCG@10, R@100, P@10 of the 1000-deep run; AP 100 deep)\n")
-        print("| config | " + " | ".join(f"{c} {m}" for c in colls for m in NAMES) + " |\n" + "|---" * (1 + 4 * len(colls)) + "|")
+        head = " | ".join(f"{c} {m}" for c in colls for m in NAMES)
+        print(f"| config | {head} |\n" + "|---" * (1 + 4 * len(colls)) + "|")
         for n, r in offi.items():
             print(f"| {n} | " + " | ".join(
                 ("**{:.4f}**" if m in L.cells(c) and r[c][m] >= BEST[c][m] else "{:.4f}").format(r[c][m])
                 for c in colls for m in NAMES) + " |")
+    if "s:library-default" in results and NEW in results:
+        gap = max(abs(results["s:library-default"][c][m] - results[NEW][c][m]) for c in colls for m in NAMES)
+        print(f"library default (In_expC2 c 4 + TF-IDF) vs its prototype `{NEW}`: largest metric difference {gap:.2e}")
     if "proto-base" in results:
         gap = max(abs(results["base"][c][m] - results["proto-base"][c][m]) for c in colls for m in NAMES)
         print(f"\nproto-base vs base (library): largest metric difference {gap:.2e}")
