@@ -33,7 +33,15 @@ from .search.expansion import RM3
 from .search.formats import FORMATS as RENDERERS
 from .search.formats import member_id
 from .search.fusion import FUSERS
-from .search.options import AGGREGATES, DEFAULT_AGGREGATE, DEFAULT_FUSION, EXPAND_RUNS, UNSET, SearchOptions
+from .search.options import (
+    AGGREGATES,
+    DEFAULT_AGGREGATE,
+    DEFAULT_FUSION,
+    EXPAND_RUNS,
+    HYBRID_WITH,
+    UNSET,
+    SearchOptions,
+)
 from .search.queryfiles import QUERY_FORMATS, TOPIC_FIELDS
 
 VARIANTS = tuple(BM25_VARIANTS)
@@ -139,6 +147,13 @@ expand_option = click.option(
     type=click.Choice(["none", "rm3"]),
     default=None,
     help="RM3 pseudo-relevance feedback (the index's tuned parameters, else defaults).  [default: the index's, none]",
+)
+hybrid_with_option = click.option(
+    "--hybrid-with",
+    type=click.Choice(HYBRID_WITH),
+    default=None,
+    help="The run hybrid fuses with TF-IDF: dfr (In_expC2) or bm25.  "
+    "[default: the index's: dfr, or bm25 for an index built without In_expC2 weights]",
 )
 expand_runs_option = click.option(
     "--expand-runs",
@@ -509,12 +524,14 @@ class QueryCommand(click.Command):
 @click.option("--b", "b", type=FiniteRange(0, 1), default=None, help="BM25 b for this query.")
 @expand_option
 @expand_runs_option
+@hybrid_with_option
 @click.option(
     "--color/--no-color", default=None, help="Bold matches.  [default: on a terminal, unless NO_COLOR is set]"
 )
 @friendly_errors
 def search(
-    query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, expand, expand_runs, color
+    query, index_dir, k, method, fusion, per_source, fmt, explain, variant, k1, b, expand, expand_runs, hybrid_with,
+    color,
 ) -> None:
     """Search the index and print ranked passages with citations.
 
@@ -548,7 +565,7 @@ def search(
         feedback = {None: UNSET, "none": None, "rm3": _rm3(idx.options().expand, None, None, None)}[expand]
         options = SearchOptions(
             method=method, fusion=fusion, bm25=params, expand=feedback, per_source=per_source, explain=explain,
-            expand_runs=expand_runs,
+            expand_runs=expand_runs, hybrid_with=hybrid_with,
         )
         found = idx.search(" ".join(query), k=k, options=options)
     for word in found.unmatched:
@@ -762,6 +779,10 @@ def info(index_dir, as_json, verify) -> None:
         )
         delta = f" delta={bm.effective_delta}" if bm.effective_delta else ""
         click.echo(f"BM25       {bm.variant} k1={bm.k1} b={bm.b}{delta}")
+        if m.dfr is not None:
+            click.echo(f"DFR        In_expC2 c={m.dfr.c:g} (hybrid fuses it with TF-IDF)")
+        else:
+            click.echo("DFR        none stored (built before In_expC2; hybrid fuses BM25 with TF-IDF)")
         click.echo(
             f"TF-IDF     sublinear tf {'on' if m.tfidf.sublinear_tf else 'off'}, "
             f"smooth idf {'on' if m.tfidf.smooth_idf else 'off'}, l2 norm"
@@ -820,6 +841,7 @@ def _ranking_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         [
             method_option,
             fusion_option,
+            hybrid_with_option,
             click.option(
                 "--level",
                 type=click.Choice(LEVELS),
@@ -897,7 +919,8 @@ def _batch_options(
     rm3 = _rm3(SearchOptions().resolve(manifest).expand, r["fb_docs"], r["fb_terms"], r["fb_weight"])
     expand = {"rm3": rm3, "none": None, None: UNSET}[r["expand"]]
     search = SearchOptions(
-        method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand, expand_runs=r["expand_runs"]
+        method=r["method"], fusion=r["fusion"], aggregate=r["aggregate"], expand=expand, expand_runs=r["expand_runs"],
+        hybrid_with=r["hybrid_with"],
     )
     opts = BatchOptions(
         search, k=k or (1000 if fmt == "trec" else 10), level=r["level"], fmt=fmt, run_name=run_name, syntax=r["syntax"]

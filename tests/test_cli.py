@@ -352,7 +352,7 @@ def test_explain_hybrid_shows_both_methods_and_the_fusion(idx):
     for r in results:
         e = r["explain"]
         assert e["method"] == "hybrid" and e["fusion"] == "rrf"
-        assert [p["method"] for p in e["parts"]] == ["bm25", "tfidf"]
+        assert [p["method"] for p in e["parts"]] == ["dfr", "tfidf"]  # In_expC2 and TF-IDF (issue 13)
         ranks = [p["rank"] for p in e["parts"] if p["rank"] is not None]
         assert sum(1 / (60 + rank) for rank in ranks) == pytest.approx(r["score"], abs=1e-6)
         assert f"{r['score']:.6f}" in e["fused"]
@@ -362,7 +362,7 @@ def test_explain_hybrid_shows_both_methods_and_the_fusion(idx):
             x["passage"]["id"]: x["score"]
             for x in search_json(idx, "iceland volcanoes eruption", "--method", m)["results"]
         }
-        for m in ("bm25", "tfidf")
+        for m in ("dfr", "tfidf")
     }
     for r in results:
         for p in r["explain"]["parts"]:
@@ -386,11 +386,11 @@ def test_explain_in_every_format(idx, fmt):
         assert all("explain" in json.loads(line) for line in out.splitlines())
         assert not any("explain" in json.loads(line) for line in plain.splitlines())
     else:
-        for needed in ("bm25 ", "tfidf ", "rrf: 1/(60+", "idf ", "passage weight"):
+        for needed in ("dfr ", "In_expC2 c=4", "tfidf ", "rrf: 1/(60+", "term factor ", "idf ", "passage weight"):
             assert needed in out and needed not in plain
 
 
-@pytest.mark.parametrize("method", ["bm25", "tfidf", "hybrid"])
+@pytest.mark.parametrize("method", ["bm25", "tfidf", "dfr", "hybrid"])
 def test_method(idx, method):
     found = search_json(idx, "iceland volcanoes", "--method", method)
     assert found["method"] == method
@@ -400,9 +400,9 @@ def test_method(idx, method):
 def test_methods_score_differently(idx):
     scores = {
         m: [r["score"] for r in search_json(idx, "iceland volcanoes", "--method", m)["results"]]
-        for m in ("bm25", "tfidf", "hybrid")
+        for m in ("bm25", "tfidf", "dfr", "hybrid")
     }
-    assert scores["bm25"] != scores["tfidf"] != scores["hybrid"]
+    assert scores["bm25"] != scores["tfidf"] != scores["hybrid"] != scores["dfr"] != scores["bm25"]
     assert all(0 < s <= 1 for s in scores["tfidf"])  # cosine similarity
 
 

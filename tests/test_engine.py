@@ -402,7 +402,8 @@ def test_parallel_and_serial_builds_are_identical(tiny_corpus, tmp_path):
     docs = [Document(f"d{i}", "p", "", f"word{i % 7} common text number {i}. " * (1 + i % 5)) for i in range(5000)]
     build_index(docs, tmp_path / "one", workers=1)
     build_index(docs, tmp_path / "two", workers=2)
-    for name in ("postings_indptr", "postings_passages", "bm25_weights", "tfidf_weights", "passage_length"):
+    names = ("postings_indptr", "postings_passages", "bm25_weights", "tfidf_weights", "dfr_weights", "passage_length")
+    for name in names:
         one, two = data_dir(tmp_path / "one"), data_dir(tmp_path / "two")
         assert np.array_equal(np.load(one / f"{name}.npy"), np.load(two / f"{name}.npy"))
 

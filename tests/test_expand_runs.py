@@ -19,18 +19,21 @@ QUERY = "iceland volcanoes eruption"
 BM25_ONLY = SearchOptions(method="hybrid", expand=RM3(3, 10, 0.5), expand_runs="bm25", explain=True)
 
 
-def test_the_tfidf_run_ranks_the_original_query(built_index):
+@pytest.mark.parametrize("probabilistic", ["dfr", "bm25"])
+def test_the_tfidf_run_ranks_the_original_query(built_index, probabilistic):
+    """expand_runs="bm25" expands hybrid's probabilistic run: In_expC2 (the default) or BM25."""
+    only = BM25_ONLY.with_(hybrid_with=probabilistic)
     with Index.open(built_index) as index:
-        found = index.search(QUERY, k=10, options=BM25_ONLY)
+        found = index.search(QUERY, k=10, options=only)
         alone = {r.passage.id: r.score for r in index.search(QUERY, k=100, method="tfidf").results}
         expanded = {
             r.passage.id: r.score
-            for r in index.search(QUERY, k=100, options=BM25_ONLY.with_(method="bm25", explain=False)).results
+            for r in index.search(QUERY, k=100, options=only.with_(method=probabilistic, explain=False)).results
         }
         assert found.results
         for r in found.results:
             bm25, tfidf = r.explanation.parts
-            assert (bm25.method, tfidf.method) == ("bm25", "tfidf")
+            assert (bm25.method, tfidf.method) == (probabilistic, "tfidf")
             if tfidf.rank is not None:
                 assert tfidf.score == pytest.approx(alone[r.passage.id], abs=1e-5)
             if bm25.rank is not None:
@@ -40,7 +43,7 @@ def test_the_tfidf_run_ranks_the_original_query(built_index):
                 assert sum(t.score for t in part.terms) == pytest.approx(part.score, abs=1e-5)
             assert {t.term for t in tfidf.terms} < {t.term for t in bm25.terms}
         # With every run expanded, the TF-IDF part has the expansion terms too.
-        every = index.search(QUERY, k=3, options=BM25_ONLY.with_(expand_runs="all")).results
+        every = index.search(QUERY, k=3, options=only.with_(expand_runs="all")).results
         assert {t.term for t in every[0].explanation.parts[1].terms} == {
             t.term for t in every[0].explanation.parts[0].terms
         }

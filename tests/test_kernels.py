@@ -188,7 +188,7 @@ def test_the_early_stopped_fusion_equals_the_whole_fusion(zipf, words, n, start,
     from citesearch.search.fusion import rrf_top
 
     weights = weights_of(zipf, " ".join(words))
-    runs = {"bm25": weights, "tfidf": weights}
+    runs = {"dfr": weights, "tfidf": weights}  # the default hybrid's (issue 13: In_expC2 and TF-IDF)
     full = zipf.rank(f"source:* {' '.join(words)}", rrf_k=rrf_k)  # a filter: every candidate scored
 
     rows, scores, complete = rrf_top(lambda d: zipf.scorer.tops(runs, d), n, rrf_k, start=start)

@@ -61,7 +61,7 @@ def queries(n: int = 60) -> list[str]:
 
 def straightforward(index: Index, kind: str, counts: dict[int, float], k: int):
     rows = index.scorer.candidates(counts)
-    scores = index.scorer.bm25(counts, rows) if kind == "bm25" else index.scorer.tfidf(counts, rows)
+    scores = index.scorer.score(kind, counts, rows)
     idx = np.lexsort((rows, -scores))[:k]
     return rows[idx], scores[idx]
 
@@ -79,7 +79,7 @@ def test_lists_are_longer_than_the_prefix(index):
         assert len(index.reader["bm25_impacts"]) == prefix * (df > prefix).sum()
 
 
-@pytest.mark.parametrize("kind", ["bm25", "tfidf"])
+@pytest.mark.parametrize("kind", ["bm25", "tfidf", "dfr"])
 @pytest.mark.parametrize("k", [1, 3, 10, 100, 1000, 5000])
 def test_top_equals_scoring_everything(index, kind, k):
     for text in queries():
@@ -99,7 +99,7 @@ def test_scores_have_ties_at_the_cut(index):
     assert tied >= 5
 
 
-@pytest.mark.parametrize("method", ["bm25", "tfidf", "hybrid"])
+@pytest.mark.parametrize("method", ["bm25", "tfidf", "dfr", "hybrid"])
 def test_rank_with_depth_equals_full_ranking(index, method):
     for text in queries(30):
         full = index.rank(f"source:* {text}", method=method)  # a filter: nothing is pruned
@@ -160,7 +160,7 @@ def test_numpy_float_weights_multiply_in_float64(index):
         counts = counts_of(index, text)
         first = next(iter(counts))
         mixed = {t: (np.float64(c) / 3 if t != first else c) for t, c in counts.items()}
-        for kind in ("bm25", "tfidf"):
+        for kind in ("bm25", "tfidf", "dfr"):
             want_rows, want_scores = straightforward(index, kind, mixed, 50)
             rows, scores = index.scorer.top(kind, mixed, 50)
             assert rows.tolist() == want_rows.tolist(), text
@@ -199,7 +199,7 @@ def test_batch_compiles_when_the_rankings_pay_for_it(built, monkeypatch):
     assert loads == [1]  # hybrid, the default, ranks twice
 
 
-@pytest.mark.parametrize("kind", ["bm25", "tfidf"])
+@pytest.mark.parametrize("kind", ["bm25", "tfidf", "dfr"])
 def test_the_compiled_bound_is_the_sampled_one(built, kind):
     """The compiled path's θ (``Scorer._bound``) is ``_sample``'s, to the bit: for
     Python-number and numpy float64 (RM3) weights, k below and past the sample."""
@@ -219,24 +219,26 @@ def test_the_compiled_bound_is_the_sampled_one(built, kind):
     assert positive > 150  # not only the trivial 0 (deep k outruns a short sample)
 
 
-def test_rm3_on_the_bm25_run_only_equals_unpruned(index):
-    """expand_runs="bm25": the two runs rank different weights (BM25 the expanded query,
-    TF-IDF the original), pruned (a weights dict per run) exactly as scored in full."""
+@pytest.mark.parametrize("probabilistic", ["dfr", "bm25"])
+def test_rm3_on_the_bm25_run_only_equals_unpruned(index, probabilistic):
+    """expand_runs="bm25": the two runs rank different weights (the probabilistic run,
+    In_expC2 or BM25, the expanded query, TF-IDF the original), pruned (a weights dict per
+    run) exactly as scored in full."""
     from citesearch.search.expansion import RM3
     from citesearch.search.options import SearchOptions
 
-    opts = SearchOptions(method="hybrid", expand=RM3(5, 10, 0.5), expand_runs="bm25")
+    opts = SearchOptions(method="hybrid", expand=RM3(5, 10, 0.5), expand_runs="bm25", hybrid_with=probabilistic)
     changed = 0
     for text in queries(20):
         full = index.rank(f"source:* {text}", opts)  # a filter: nothing is pruned
         pruned = index.rank(text, opts, depth=10)
         original, _ = index.query_weights(plain_query(text))
         for ranking in (full, pruned):
-            assert ranking.run_weights == {"bm25": ranking.weights, "tfidf": original}
+            assert ranking.run_weights == {probabilistic: ranking.weights, "tfidf": original}
         assert pruned.complete and len(pruned) == len(full)
         for a, b in zip(full.top(), pruned.top()):
             assert a.tolist() == b.tolist(), text
         both = index.rank(text, opts.with_(expand_runs="all"), depth=10)
         changed += both.top(10)[0].tolist() != pruned.top(10)[0].tolist()
-        assert both.run_weights == {"bm25": both.weights, "tfidf": both.weights}
+        assert both.run_weights == {probabilistic: both.weights, "tfidf": both.weights}
     assert changed  # the option does something

@@ -660,8 +660,12 @@ def test_explain_with_lucene_and_k1(idx, passages):
 
 
 def test_explain_text_names_the_parameters(idx):
-    out = ok("search", "iceland", "--index", idx, "--explain", "--variant", "lucene", "--k1", "1.5").stdout
+    args = ("search", "iceland", "--index", idx, "--explain")
+    out = ok(*args, "--hybrid-with", "bm25", "--variant", "lucene", "--k1", "1.5").stdout
     line = r"^\s+bm25 [\d.]+, rank \d+  \(lucene k1=1\.5 b=[\d.]+, average passage length [\d.]+\)$"
+    assert re.search(line, out, re.MULTILINE), out
+    out = ok(*args).stdout  # the default hybrid: In_expC2 and TF-IDF
+    line = r"^\s+dfr [\d.]+, rank \d+  \(In_expC2 c=4: .*tfn = tf·ln\(1 \+ c·[\d.]+/length\)\)$"
     assert re.search(line, out, re.MULTILINE), out
 
 

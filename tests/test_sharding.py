@@ -52,7 +52,9 @@ def _same_ranking(a, b) -> None:
 SETTINGS = [
     {"method": "bm25"},
     {"method": "tfidf"},
+    {"method": "dfr"},
     {"method": "hybrid"},
+    {"method": "hybrid", "hybrid_with": "bm25"},
     {"method": "hybrid", "fusion": "linear"},
     {"method": "bm25", "expand": "rm3"},
     {"method": "hybrid", "expand": "rm3"},
@@ -147,7 +149,7 @@ def test_the_shards_hold_the_single_indexs_weights(pair):
             rows = single.reader.postings[theirs]
             inside = (rows >= shard.first_row) & (rows < shard.first_row + shard.n)
             assert (r.postings[mine] + shard.first_row).tolist() == rows[inside].tolist()
-            for kind in ("bm25_weights", "tfidf_weights"):
+            for kind in ("bm25_weights", "tfidf_weights", "dfr_weights"):
                 assert r[kind][mine].tolist() == single.reader[kind][theirs][inside].tolist()
 
 

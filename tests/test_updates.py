@@ -99,7 +99,7 @@ def _assert_same_rankings(updated: Path, fresh: Path, exact_ties: bool) -> None:
     with Index.open(updated) as a, Index.open(fresh) as b:
         assert a.reader.manifest.counts == b.reader.manifest.counts
         assert a.reader.manifest.avg_passage_length == pytest.approx(b.reader.manifest.avg_passage_length, rel=1e-12)
-        methods = [SearchOptions(method="bm25"), SearchOptions(method="tfidf")]
+        methods = [SearchOptions(method="bm25"), SearchOptions(method="tfidf"), SearchOptions(method="dfr")]
         # BM25 at other parameters than the index's, weighed at query time (idf included).
         methods.append(SearchOptions(method="bm25", bm25=BM25Params("okapi", 1.5, 0.75)))
         if exact_ties:  # the fusion and the feedback read ranks, which ties order by passage row
@@ -118,7 +118,7 @@ def _assert_same_rankings(updated: Path, fresh: Path, exact_ties: bool) -> None:
 def _no_ties(index_dir: Path) -> bool:
     with Index.open(index_dir) as index:
         for query in QUERIES:
-            for method in ("bm25", "tfidf"):
+            for method in ("bm25", "tfidf", "dfr"):
                 scores = [r.score for r in index.search(query, k=1000, method=method).results]
                 if len(set(np.round(scores, 9))) != len(scores):
                     return False

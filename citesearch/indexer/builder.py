@@ -12,7 +12,7 @@ The steps, in order, each a function or class below that :func:`build_index` cal
    (:class:`_TermIds`);
 5. count (term, passage) pairs into a term-major sparse matrix of frequencies
    (:func:`_count_postings`), and keep the terms some passage has (:func:`_used_terms`);
-6. weigh every posting for BM25 and for TF-IDF (:func:`_weigh`);
+6. weigh every posting for BM25, In_expC2 and TF-IDF (:func:`_weigh`);
 7. write the vocabulary, the arrays (:func:`_save_postings`; the weights as they are
    weighed) and the manifest (:func:`_manifest`), then move the folder into place.
 
@@ -48,7 +48,7 @@ from ..corpus.passages import DEFAULT_TITLE_WEIGHT, _sentence_splitter, passage_
 from ..errors import CitesearchError, NoInputError
 from ..plural import plural
 from ..workers import die_with
-from . import bm25, tfidf
+from . import bm25, dfr, tfidf
 from .analysis import DEFAULT_TOKEN_PATTERN, AnalyzerConfig, TermMapper, Tokenizer, stopword_list
 from .impacts import PREFIX, impact_prefixes
 from .manifest import DEFAULT_METHOD, Counts, Manifest
@@ -77,6 +77,9 @@ class IndexSettings:
     tfidf: tfidf.TfidfParams = field(default_factory=tfidf.TfidfParams)
     impact_prefix: int = PREFIX  # heaviest postings kept per long list, for pruning
     title_weight: int = DEFAULT_TITLE_WEIGHT  # a document's title terms count this many times (see _Analysis)
+    dfr: dfr.DFRParams | None = field(default_factory=dfr.DFRParams)
+    """In_expC2 weights stored for the hybrid's probabilistic run (``indexer/dfr.py``);
+    None: none stored, and the hybrid fuses BM25 with TF-IDF (as before issue 13's third round)."""
 
 
 @dataclass(frozen=True)
@@ -392,23 +395,26 @@ def _used_terms(indptr: np.ndarray, mapper: TermMapper) -> tuple[np.ndarray, lis
 
 def _weigh(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
-    collection: tuple[np.ndarray, int] | None = None,
+    collection: tuple | None = None,
 ) -> None:
-    """BM25 and TF-IDF weights of every posting, written as they are made. The two are
-    independent, and numpy and scipy let go of the GIL in their loops: TF-IDF on a second
-    thread, BM25 on this one.
+    """BM25, In_expC2 and TF-IDF weights of every posting, written as they are made. They
+    are independent, and numpy and scipy let go of the GIL in their loops: TF-IDF on a
+    second thread, BM25 and In_expC2 on this one.
 
-    ``collection``: (df of every term, passage count) of the whole collection when these
-    postings are one shard of it (``sharding.py``; ``avgdl`` is then the collection's too)."""
+    ``collection``: (df of every term, passage count, collection frequency of every term)
+    of the whole collection when these postings are one shard of it (``sharding.py``;
+    ``avgdl`` is then the collection's too)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citesearch-tfidf") as side:
         tfidf_saved = side.submit(_save_tfidf, writer, settings, postings, len(lengths), collection)
         _save_bm25(writer, settings, postings, lengths, avgdl, collection)
+        if settings.dfr is not None:
+            _save_dfr(writer, settings, postings, lengths, avgdl, collection)
         tfidf_saved.result()
 
 
 def _save_bm25(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
-    collection: tuple[np.ndarray, int] | None = None,
+    collection: tuple | None = None,
 ) -> None:
     """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``).
 
@@ -416,27 +422,58 @@ def _save_bm25(
     the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
     indptr, passages, tf = postings
     df = np.diff(indptr)
-    global_df, n_total = collection if collection is not None else (df, len(lengths))
+    global_df, n_total = collection[:2] if collection is not None else (df, len(lengths))
     term_idf = bm25.term_idf(settings.bm25, global_df, n_total)  # terms gone after an update: left out
-    terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
-    weights = np.empty(len(tf), dtype=np.float32)
-    for a in range(0, len(tf), _BLOCK):
-        b = a + _BLOCK
-        weights[a:b] = bm25.weights(settings.bm25, tf[a:b], lengths[passages[a:b]] / avgdl, term_idf[terms[a:b]])
-    del terms
+    weights = _blockwise(
+        postings, lambda terms, a, b: bm25.weights(settings.bm25, tf[a:b], lengths[passages[a:b]] / avgdl,
+                                                   term_idf[terms])
+    )
     writer.save_array("bm25_weights", weights)
     impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
     writer.save_array("bm25_impacts", top)
     writer.save_array("impact_indptr", impact_indptr)
 
 
+def _save_dfr(
+    writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
+    collection: tuple | None = None,
+) -> None:
+    """In_expC2 weights of every posting (``indexer/dfr.py``), and each long list's heaviest."""
+    assert settings.dfr is not None
+    indptr, passages, tf = postings
+    if collection is not None:
+        global_df, n_total, cf = collection
+    else:
+        global_df, n_total, cf = np.diff(indptr), len(lengths), dfr.collection_frequency(indptr, tf)
+    factor = dfr.term_factors(global_df, cf, n_total)
+    weights = _blockwise(
+        postings, lambda terms, a, b: dfr.weights(settings.dfr, tf[a:b], lengths[passages[a:b]] / avgdl,
+                                                  factor[terms])
+    )
+    writer.save_array("dfr_weights", weights)
+    writer.save_array("dfr_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
+
+
+def _blockwise(postings: _Postings, weigh) -> np.ndarray:
+    """float32 weights of every posting, ``weigh(term ids, start, stop)`` a block at a time."""
+    df = np.diff(postings.indptr)
+    terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
+    weights = np.empty(len(postings.tf), dtype=np.float32)
+    for a in range(0, len(weights), _BLOCK):
+        b = a + _BLOCK
+        weights[a:b] = weigh(terms[a:b], a, b)
+    return weights
+
+
 def _save_tfidf(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, n_passages: int,
-    collection: tuple[np.ndarray, int] | None = None,
+    collection: tuple | None = None,
 ) -> None:
     """TF-IDF weights of every posting, the idf of every term, each long list's heaviest."""
     indptr, passages, tf = postings
-    weights, idf = tfidf.passage_weights(settings.tfidf, indptr, passages, tf, n_passages, collection)
+    weights, idf = tfidf.passage_weights(
+        settings.tfidf, indptr, passages, tf, n_passages, collection[:2] if collection is not None else None
+    )
     writer.save_array("tfidf_weights", weights)
     writer.save_array("tfidf_idf", idf)
     writer.save_array("tfidf_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
@@ -467,6 +504,7 @@ def _manifest(
         bm25=settings.bm25,
         avg_passage_length=avgdl,
         tfidf=settings.tfidf,
+        dfr=settings.dfr,
         method=method,
         impact_prefix=settings.impact_prefix,
         counts=counts,

@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import IndexCorrupt, IndexNotFound, IndexVersionError
 from .analysis import AnalyzerConfig
 from .bm25 import BM25Params
+from .dfr import DFRParams
 from .locking import writer_lock
 from .tfidf import TfidfParams
 
@@ -40,7 +41,7 @@ FORMAT_VERSION = 5
 READABLE_VERSIONS = (2, 3, 4, 5)
 MANIFEST = "manifest.json"
 
-METHODS = ("bm25", "tfidf", "hybrid")
+METHODS = ("bm25", "tfidf", "dfr", "hybrid")
 """Ranking methods an index can be searched with (the search package implements them)."""
 DEFAULT_METHOD = "hybrid"
 
@@ -85,6 +86,8 @@ class TunedSettings:
     created: str = ""
     expand_runs: str = "all"
     """Which runs rank the expanded query: ``all`` or ``bm25`` (``SearchOptions.expand_runs``)."""
+    hybrid_with: str | None = None
+    """The run hybrid fuses with TF-IDF (``SearchOptions.hybrid_with``); None: the index's."""
 
     def to_dict(self) -> dict[str, Any]:
         expand = None
@@ -99,6 +102,7 @@ class TunedSettings:
             "expand": expand,
             "aggregate": self.aggregate,
             "expand_runs": self.expand_runs,
+            **({"hybrid_with": self.hybrid_with} if self.hybrid_with is not None else {}),
             "chosen_by": {
                 "metric": self.metric, "cross_validated": self.score, "queries": self.queries, "folds": self.folds,
                 "created": self.created,
@@ -123,6 +127,7 @@ class TunedSettings:
             ),
             aggregate=str(data["aggregate"]),
             expand_runs=str(data.get("expand_runs", "all")),  # not in manifests before it was added
+            hybrid_with=None if data.get("hybrid_with") is None else str(data["hybrid_with"]),
             metric=str(chosen.get("metric", "")),
             score=None if score is None else float(score),
             queries=int(chosen.get("queries", 0)),
@@ -161,6 +166,10 @@ class Manifest:
     shards: int = 0
     """How many shard indexes the generation folder holds (``indexer/sharding.py``: this
     manifest then has the whole collection's counts and statistics); 0: not sharded."""
+    dfr: DFRParams | None = None
+    """The In_expC2 weights' parameters (``indexer/dfr.py``); None: the index stores none
+    (built before issue 13's third round, or with ``IndexSettings.dfr=None``), and its
+    hybrid fuses BM25 with TF-IDF."""
 
     def with_files(self, files: dict[str, FileEntry]) -> Manifest:
         return replace(self, files=files, format_version=FORMAT_VERSION)
@@ -180,6 +189,7 @@ class Manifest:
             },
             "bm25": {**self.bm25.to_dict(), "avg_passage_length": self.avg_passage_length},
             "tfidf": self.tfidf.to_dict(),
+            **({"dfr": self.dfr.to_dict()} if self.dfr is not None else {}),
             "search": {
                 "method": self.method,
                 "impact_prefix": self.impact_prefix,
@@ -217,6 +227,7 @@ class Manifest:
             bm25=BM25Params(bm25["variant"], float(bm25["k1"]), float(bm25["b"]), bm25.get("delta")),
             avg_passage_length=float(bm25["avg_passage_length"]),
             tfidf=TfidfParams(bool(tfidf["sublinear_tf"]), bool(tfidf["smooth_idf"])),
+            dfr=DFRParams.from_dict(data["dfr"]) if data.get("dfr") is not None else None,
             method=method,
             impact_prefix=int(search["impact_prefix"]),
             counts=Counts(*(int(counts[k]) for k in ("sources", "passages", "terms", "postings", "tokens"))),

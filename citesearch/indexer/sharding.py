@@ -17,8 +17,8 @@ frequency, the average passage length. So:
    of the input, in input order: whole files, or byte ranges of a JSONL collection, cut
    at line starts (:func:`plan`);
 2. the shards' vocabularies are merged (:func:`_merge`, a task): every term string gets
-   one global id (in order of first appearance, shard after shard), its df summed over
-   the shards; N and the average length are summed up too;
+   one global id (in order of first appearance, shard after shard), its df and collection
+   frequency (In_expC2's) summed over the shards; N and the average length are summed up too;
 3. every shard is weighed again (:func:`_reweigh`, a task per shard) with the global
    statistics, by the build's own code (``builder._weigh`` given the collection's df and
    N), its postings renumbered to the global term ids and its store given the global
@@ -51,7 +51,7 @@ import numpy as np
 
 from ..corpus import DocumentReader, InputFile, JsonlLines, LoadReport
 from ..errors import CitesearchError, NoInputError
-from . import builder
+from . import builder, dfr
 from .locking import writer_lock
 from .manifest import Counts, FileEntry, Manifest, read_manifest, write_manifest
 from .storage import (
@@ -312,16 +312,20 @@ def _merge(targets: list[str], out: str) -> Collection:
     counts."""
     ids: dict[str, int] = {}
     df: list[int] = []
+    cf: list[int] = []
     forms: dict[str, int] = {}
     passages = tokens = postings = 0
     for target in targets:
         with IndexReader(target) as reader:
             local = {}
+            local_cf = dfr.collection_frequency(reader["postings_indptr"], reader["postings_tf"]).astype(np.int64)
             for term_id, term, d in reader.db.execute("SELECT id, term, df FROM terms ORDER BY id"):
                 g = ids.setdefault(term, len(ids))
                 if g == len(df):
                     df.append(0)
+                    cf.append(0)
                 df[g] += d
+                cf[g] += int(local_cf[term_id])
                 local[term_id] = g
             for form, term_id in reader.db.execute("SELECT form, term FROM forms"):
                 if form not in forms:
@@ -334,10 +338,10 @@ def _merge(targets: list[str], out: str) -> Collection:
     db = sqlite3.connect(out)
     db.executescript(
         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-        "CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL, df INTEGER NOT NULL);"
+        "CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL, df INTEGER NOT NULL, cf INTEGER NOT NULL);"
         "CREATE TABLE forms (form TEXT PRIMARY KEY, term INTEGER NOT NULL) WITHOUT ROWID;"
     )
-    db.executemany("INSERT INTO terms VALUES (?, ?, ?)", ((g, t, df[g]) for t, g in ids.items()))
+    db.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)", ((g, t, df[g], cf[g]) for t, g in ids.items()))
     db.executemany("INSERT INTO forms VALUES (?, ?)", forms.items())
     db.commit()
     db.close()
@@ -355,7 +359,8 @@ def _reweigh(target: str, vocabulary: str, collection: Collection) -> None:
         settings = settings_of(reader)
         vocab = sqlite3.connect(Path(vocabulary).resolve().as_uri() + "?mode=ro", uri=True)
         global_ids = dict(vocab.execute("SELECT term, id FROM terms"))
-        global_df = np.fromiter((d for (d,) in vocab.execute("SELECT df FROM terms ORDER BY id")), dtype=np.int64)
+        stats = np.array(vocab.execute("SELECT df, cf FROM terms ORDER BY id").fetchall(), dtype=np.int64)
+        global_df, global_cf = stats.reshape(-1, 2).T.copy()
         vocab.close()
         indptr, passages, tf = reader["postings_indptr"], reader["postings_passages"], reader["postings_tf"]
         to_global = np.zeros(len(indptr) - 1, dtype=np.int64)
@@ -372,7 +377,9 @@ def _reweigh(target: str, vocabulary: str, collection: Collection) -> None:
         with writing(target, base=reader) as writer:
             writer.replace_vocabulary(vocabulary)
             builder._save_postings(writer, postings, sources, lengths)
-            builder._weigh(writer, settings, postings, lengths, collection.avgdl, (global_df, collection.passages))
+            builder._weigh(
+                writer, settings, postings, lengths, collection.avgdl, (global_df, collection.passages, global_cf)
+            )
             m = reader.manifest
             counts = Counts(m.counts.sources, n, len(global_df), len(postings.tf), m.counts.tokens)
             writer.commit(replace(m, counts=counts, avg_passage_length=collection.avgdl))
@@ -568,6 +575,7 @@ class _ShardUpdate:
     tokens: int = 0
     postings: int = 0
     df: np.ndarray | None = None  # the shard's own document frequencies, by global term id
+    cf: np.ndarray | None = None  # and its collection frequencies
     done: bool = False  # committed, or aborted
 
 
@@ -619,6 +627,7 @@ def apply_sharded_changes(
                 )
             # 2. The collection's statistics, from every shard's.
             df = np.sum([u.df for u in kept], axis=0)
+            cf = np.sum([u.cf for u in kept], axis=0)
             n = sum(u.passages for u in kept)
             tokens = sum(u.tokens for u in kept)
             avgdl = tokens / n
@@ -639,7 +648,7 @@ def apply_sharded_changes(
                     np.load(saved / "postings_tf.npy").astype(np.int32),
                 )
                 lengths = np.load(saved / "passage_length.npy")
-                builder._weigh(u.writer, settings, postings, lengths, avgdl, (df, n))
+                builder._weigh(u.writer, settings, postings, lengths, avgdl, (df, n, cf))
                 del postings, lengths
                 m = u.reader.manifest
                 counts = Counts(m.counts.sources - len(u.removed) + u.added_sources, u.passages, terms, u.postings,
@@ -690,6 +699,7 @@ def _renumbered_shard(
             writer.save_array("postings_indptr", indptr)
             u.passages, u.tokens = reader.n_passages, int(reader["passage_length"].sum(dtype=np.int64))
             u.postings, u.df = len(reader.postings), np.diff(indptr)
+            u.cf = dfr.collection_frequency(indptr, reader["postings_tf"])
             return u
         writer.remove_sources(removed)
         live = ~np.isin(reader["passage_source"], np.array(removed, dtype=np.int64))
@@ -701,6 +711,7 @@ def _renumbered_shard(
         postings, lengths, sources = _merged(reader, live, rows, term_ids, mapper.n_terms)
         u.passages, u.tokens, u.postings = len(lengths), int(lengths.sum(dtype=np.int64)), len(postings.tf)
         u.df = np.diff(postings.indptr)
+        u.cf = dfr.collection_frequency(postings.indptr, postings.tf)
         if u.passages:
             builder._save_postings(writer, postings, sources, lengths)
         return u

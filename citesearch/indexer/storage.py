@@ -11,10 +11,11 @@
 ``*.npy``
     a term-major compressed sparse matrix over passages, shared by both scorers:
     ``postings_indptr`` (terms + 1), ``postings_passages`` (passage row ids),
-    ``postings_tf``, ``bm25_weights`` and ``tfidf_weights`` (one value per posting);
-    ``passage_source`` and ``passage_length`` (one value per passage);
-    ``tfidf_idf`` (one value per term); ``bm25_impacts`` and ``tfidf_impacts``, each
-    long list's heaviest postings, indexed by ``impact_indptr`` (see ``impacts.py``).
+    ``postings_tf``, ``bm25_weights``, ``tfidf_weights`` and (unless the manifest has no
+    ``dfr``) ``dfr_weights`` (one value per posting); ``passage_source`` and
+    ``passage_length`` (one value per passage); ``tfidf_idf`` (one value per term);
+    ``bm25_impacts``, ``tfidf_impacts`` and ``dfr_impacts``, each long list's heaviest
+    postings, indexed by ``impact_indptr`` (see ``impacts.py``).
     All are memory-mapped when read, as plain arrays.
 
 The store also lists the ``inputs`` read (path, size, mtime, checksum), for updates.
@@ -62,7 +63,16 @@ ARRAYS = (
     "tfidf_impacts",
     "passage_source",
     "passage_length",
+    "dfr_weights",
+    "dfr_impacts",
 )
+DFR_ARRAYS = ("dfr_weights", "dfr_impacts")
+"""Stored only for a manifest with ``dfr`` (an index built before them has none)."""
+
+
+def arrays_of(manifest: Manifest) -> tuple[str, ...]:
+    """The arrays an index with this manifest has."""
+    return ARRAYS if manifest.dfr is not None else tuple(a for a in ARRAYS if a not in DFR_ARRAYS)
 
 SCHEMA = """
 CREATE TABLE paths (
@@ -527,7 +537,7 @@ def _check_shapes(path: Path, arrays: dict[str, np.ndarray], manifest: Manifest)
     fails here rather than as wrong results or a crash in compiled code)."""
     n_terms = len(arrays["postings_indptr"]) - 1
     n_postings = len(arrays["postings_passages"])
-    per_posting = ("postings_tf", "bm25_weights", "tfidf_weights")
+    per_posting = ("postings_tf", "bm25_weights", "tfidf_weights", *(a for a in ("dfr_weights",) if a in arrays))
     ok = (
         n_terms >= 0
         and all(a.ndim == 1 for a in arrays.values())
@@ -537,6 +547,7 @@ def _check_shapes(path: Path, arrays: dict[str, np.ndarray], manifest: Manifest)
         and len(arrays["tfidf_idf"]) == n_terms
         and len(arrays["impact_indptr"]) == n_terms + 1
         and int(arrays["impact_indptr"][-1]) == len(arrays["bm25_impacts"]) == len(arrays["tfidf_impacts"])
+        and int(arrays["impact_indptr"][-1]) == len(arrays.get("dfr_impacts", arrays["bm25_impacts"]))
     )
     if not ok:
         raise IndexCorrupt(f"index at {path} is damaged: its arrays do not agree in length")
@@ -589,7 +600,7 @@ class IndexReader:
             # per call in Python, and search slices a few dozen times per query.
             self.arrays = {
                 name: np.load(data / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
-                for name in ARRAYS
+                for name in arrays_of(self.manifest)
             }
             uri = (data / STORE).resolve().as_uri() + "?mode=ro"
             self._db: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -634,7 +645,7 @@ class IndexReader:
         """Names of the files that do not match the manifest: a changed or missing file,
         a file the manifest should list and does not, or the manifest itself, edited."""
         bad = [] if manifest_intact(self.path) else [MANIFEST]
-        expected = {STORE, *(f"{a}.npy" for a in ARRAYS)}
+        expected = {STORE, *(f"{a}.npy" for a in arrays_of(self.manifest))}
         bad += sorted(expected - set(self.manifest.files))
         for name, meta in self.manifest.files.items():
             p = self.data_dir / name

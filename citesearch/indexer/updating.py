@@ -65,6 +65,7 @@ def settings_of(reader: IndexReader) -> builder.IndexSettings:
         passage_overlap=m.passage_overlap,
         bm25=m.bm25,
         tfidf=m.tfidf,
+        dfr=m.dfr,
         impact_prefix=m.impact_prefix,
         title_weight=m.title_weight,
     )

@@ -1,8 +1,9 @@
 """Explaining a result's score: each method's part, term by term, and the fusion.
 
 The explanation recomputes what the ranking summed, from the same stored values: BM25's
-idf and tf normalization (or the stored weight, with the index's parameters), TF-IDF's
-query and passage weights, and, for hybrid, the passage's rank in each method's ranking
+idf and tf normalization (or the stored weight, with the index's parameters), In_expC2's
+stored weight split into its term factor and normalized tf, TF-IDF's query and passage
+weights, and, for hybrid, the passage's rank in each method's ranking
 and the fusion formula applied to it.
 """
 
@@ -31,7 +32,7 @@ class Explainer:
         ``candidates`` (the query's matching rows, filtered) for ``weights`` (the final
         query, expanded if it was) with resolved ``options``; ``runs``: the weights each
         method ranked, where they differ (``Ranking.run_weights``), else ``weights``."""
-        kinds = ("bm25", "tfidf") if options.method == "hybrid" else (options.method,)
+        kinds = options.runs()
         ranked = {kind: (runs or {}).get(kind, weights) for kind in kinds}
         names = self.reader.term_strings(sorted({t for w in ranked.values() for t in w}))
         columns = {kind: self._scores(kind, ranked[kind], candidates, options) for kind in kinds}
@@ -55,15 +56,18 @@ class Explainer:
         return out
 
     def _scores(self, kind: str, weights: dict[int, float], rows: np.ndarray, options: SearchOptions) -> np.ndarray:
-        if kind == "bm25":
-            return self.scorer.bm25(weights, rows, options.bm25)
-        return self.scorer.tfidf(weights, rows)
+        return self.scorer.score(kind, weights, rows, options.bm25)
 
     def _formula(self, kind: str, options: SearchOptions) -> str:
         if kind == "tfidf":
             p = self.scorer.tfidf_params
             tf = "1 + log tf" if p.sublinear_tf else "tf"
             return f"cosine of ({tf}) × idf, L2-normalized query and passage vectors"
+        if kind == "dfr":
+            d = self.scorer.index_dfr
+            assert d is not None
+            return (f"In_expC2 c={d.c:g}: (F+1)/(df·(tfn+1)) · tfn · log2((N+1)/(n_exp+0.5)), "
+                    f"tfn = tf·ln(1 + c·{self.scorer.avgdl:.1f}/length)")
         b = options.bm25
         assert b is not None
         delta = f" delta={b.effective_delta}" if b.effective_delta else ""
@@ -87,6 +91,13 @@ class Explainer:
                     float(variant.tf(np.float64(tf), rel, params.k1, params.b, params.effective_delta)) if tf else 0.0
                 )
                 out.append(TermContribution(name, float(count), idf, tf, length, part, float(count) * idf * part))
+            elif kind == "dfr":
+                d = self.scorer.index_dfr
+                assert d is not None
+                w = float(self.reader["dfr_weights"][at]) if tf else 0.0
+                tfn = tf * float(np.log1p(d.c * self.scorer.avgdl / length)) if tf else 0.0
+                part = tfn / (tfn + 1)
+                out.append(TermContribution(name, float(count), w / part if tf else 0.0, tf, length, part, count * w))
             else:
                 idf = float(self.reader["tfidf_idf"][term])
                 q = float(coefficients.get(term, 0.0))

@@ -49,10 +49,11 @@ def explanation_lines(e: Explanation) -> list[str]:
         rank = f", rank {part.rank}" if part.rank is not None and e.fusion else ""
         lines.append(f"{part.method} {part.score:.4f}{rank}  ({part.formula})")
         for t in part.terms:
-            if part.method == "bm25":
+            if part.method in ("bm25", "dfr"):
                 weight = f" × {t.query_weight:g} in query" if t.query_weight != 1 else ""
+                idf = "idf" if part.method == "bm25" else "term factor"
                 lines.append(
-                    f"  {t.term}: idf {t.idf:.3f} × tf part {t.tf_part:.3f} (tf {t.tf}, length {t.length}){weight}"
+                    f"  {t.term}: {idf} {t.idf:.3f} × tf part {t.tf_part:.3f} (tf {t.tf}, length {t.length}){weight}"
                     f" = {t.score:.4f}"
                 )
             else:

@@ -24,8 +24,11 @@ DEFAULT_FUSION = "rrf"
 AGGREGATES = ("max", "sum", "mean")
 DEFAULT_AGGREGATE = "max"
 EXPAND_RUNS = ("all", "bm25")
-"""Which runs rank the query expanded by RM3: ``all``, or only ``bm25`` (hybrid's TF-IDF
-run then ranks the original query)."""
+"""Which runs rank the query expanded by RM3: ``all``, or only ``bm25``: the probabilistic
+run (BM25, or hybrid's In_expC2 run; hybrid's TF-IDF run then ranks the original query)."""
+HYBRID_WITH = ("dfr", "bm25")
+"""What hybrid fuses TF-IDF with: ``dfr`` (In_expC2, ``indexer/dfr.py``; the default of an
+index that stores its weights) or ``bm25`` (the default of one that does not)."""
 DEFAULT_EXPAND_RUNS = "all"
 
 
@@ -66,12 +69,16 @@ class SearchOptions:
     expand_runs: str | None = None
     """Which runs rank the expanded query (see ``EXPAND_RUNS``; only hybrid has two):
     None: the index's, else all."""
+    hybrid_with: str | None = None
+    """The run hybrid fuses with TF-IDF (see ``HYBRID_WITH``): None: ``dfr`` if the index
+    stores In_expC2 weights, else ``bm25``."""
 
     def __post_init__(self) -> None:
         _check("method", self.method, METHODS, none_ok=True)
         _check("fusion", self.fusion, tuple(FUSERS), none_ok=True)
         _check("aggregate", self.aggregate, AGGREGATES, none_ok=True)
         _check("expand_runs", self.expand_runs, EXPAND_RUNS, none_ok=True)
+        _check("hybrid_with", self.hybrid_with, HYBRID_WITH, none_ok=True)
         if self.per_source is not None and self.per_source < 1:
             raise OptionError("per_source must be at least 1")
         if self.rrf_k is not None and not 0 <= self.rrf_k < math.inf:
@@ -102,13 +109,26 @@ class SearchOptions:
                 aggregate=DEFAULT_AGGREGATE, rrf_k=RRF_K, linear_weight=LINEAR_WEIGHT,
                 expand_runs=DEFAULT_EXPAND_RUNS,
             )
+        base = replace(base, hybrid_with=base.hybrid_with or ("dfr" if manifest.dfr is not None else "bm25"))
         unset = {name: getattr(base, name) for name in _RANKING if _unset(name, getattr(self, name))}
-        return replace(self, **unset) if unset else self
+        resolved = replace(self, **unset) if unset else self
+        if manifest.dfr is None and "dfr" in resolved.runs():
+            raise OptionError(
+                "this index stores no In_expC2 (dfr) weights",
+                hint="Rebuild it with this version of citesearch, or rank with method bm25 (hybrid_with bm25).",
+            )
+        return resolved
+
+    def runs(self) -> tuple[str, ...]:
+        """The runs a resolved method ranks: hybrid's two (its ``hybrid_with`` and
+        ``tfidf``), or the method's one."""
+        return (self.hybrid_with or "bm25", "tfidf") if self.method == "hybrid" else (self.method or "bm25",)
 
     def expanded(self, kind: str) -> bool:
-        """Whether the ``bm25`` or ``tfidf`` run ranks the query expanded by RM3 (when
-        ``expand`` is set)."""
-        return self.expand_runs in (None, "all") or self.expand_runs == kind
+        """Whether the ``bm25``, ``dfr`` or ``tfidf`` run ranks the query expanded by RM3
+        (when ``expand`` is set); ``expand_runs="bm25"`` expands the probabilistic run
+        (BM25 or In_expC2)."""
+        return self.expand_runs in (None, "all") or (self.expand_runs == "bm25" and kind in ("bm25", "dfr"))
 
     def with_(self, **changes: object) -> SearchOptions:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -119,9 +139,11 @@ class SearchOptions:
         head = self.method or "the index's method"
         if self.method == "hybrid":
             head += f" (rrf k={self.rrf_k:g})" if self.fusion == "rrf" else f" (linear w={self.linear_weight:g})"
+            if self.hybrid_with == "dfr":
+                head += " of In_expC2 and TF-IDF"
         parts = [head]
         b, e = self.bm25, self.expand
-        if b is not None and (self.method != "tfidf" or isinstance(e, RM3)):  # tfidf alone uses no BM25
+        if b is not None and ("bm25" in self.runs() or isinstance(e, RM3)):  # BM25 ranks or gives feedback
             parts.append(f"BM25 {b.variant} k1={b.k1:g} b={b.b:g}")
         rm3 = f"RM3 {e.fb_docs} docs, {e.fb_terms} terms, weight {e.weight:g}" if isinstance(e, RM3) else "no RM3"
         if isinstance(e, RM3) and self.expand_runs == "bm25":
@@ -146,6 +168,7 @@ class SearchOptions:
             e = self.expand
             out["expand"] = None if e is None else {"fb_docs": e.fb_docs, "fb_terms": e.fb_terms, "weight": e.weight}
         out["expand_runs"] = self.expand_runs
+        out["hybrid_with"] = self.hybrid_with
         out.update(per_source=self.per_source, aggregate=self.aggregate, explain=self.explain)
         return out
 
@@ -184,6 +207,7 @@ class SearchOptions:
             rrf_k=tuned.rrf_k,
             linear_weight=tuned.linear_weight,
             expand_runs=tuned.expand_runs,
+            hybrid_with=tuned.hybrid_with,
         )
 
     def tuned(self, **chosen_by: Any) -> TunedSettings:
@@ -201,11 +225,12 @@ class SearchOptions:
             expand=None if not isinstance(e, RM3) else (e.fb_docs, e.fb_terms, e.weight),
             aggregate=self.aggregate,
             expand_runs=self.expand_runs or DEFAULT_EXPAND_RUNS,
+            hybrid_with=self.hybrid_with,
             **chosen_by,
         )
 
 
-_RANKING = ("method", "fusion", "bm25", "expand", "aggregate", "rrf_k", "linear_weight", "expand_runs")
+_RANKING = ("method", "fusion", "bm25", "expand", "aggregate", "rrf_k", "linear_weight", "expand_runs", "hybrid_with")
 """The fields an index can set (the rest are each search's own)."""
 
 

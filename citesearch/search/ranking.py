@@ -70,7 +70,7 @@ class Ranker:
         if not weights:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0))
         prunable = self.prunable(query, options)
-        kinds = _KINDS if options.method == "hybrid" else (options.method,)
+        kinds = options.runs()
         runs = {kind: weights for kind in kinds}
         if options.expand is not None and any(options.expanded(kind) for kind in kinds):
             fb = options.expand.fb_docs
@@ -93,16 +93,18 @@ class Ranker:
         """Whether every passage's score is the plain sum of the stored weights, which
         pruning needs."""
         no_filters = not (query.sources or query.titles or query.excluded or query.phrases)
-        return no_filters and options.bm25 == self.scorer.index_bm25
+        # BM25 with other parameters than the stored weights' is computed, not summed; it
+        # ranks the bm25 run and RM3's feedback passages.
+        uses_bm25 = "bm25" in options.runs() or options.expand is not None
+        return no_filters and (options.bm25 == self.scorer.index_bm25 or not uses_bm25)
 
     def score(self, runs: dict[str, dict[int, float]], options: SearchOptions, rows: np.ndarray) -> Ranking:
         """Every one of ``rows`` scored by the method (those with a fused score, for hybrid);
-        ``runs``: the weights each method's run ranks (``bm25``, ``tfidf``; see :meth:`rank`)."""
-        if options.method == "bm25":
-            return Ranking(rows, self.scorer.bm25(runs["bm25"], rows, options.bm25))
-        if options.method == "tfidf":
-            return Ranking(rows, self.scorer.tfidf(runs["tfidf"], rows))
-        scored = [self.scorer.bm25(runs["bm25"], rows, options.bm25), self.scorer.tfidf(runs["tfidf"], rows)]
+        ``runs``: the weights each method's run ranks (``bm25``, ``dfr``, ``tfidf``; see :meth:`rank`)."""
+        if options.method != "hybrid":
+            kind = options.method or "bm25"
+            return Ranking(rows, self.scorer.score(kind, runs[kind], rows, options.bm25))
+        scored = [self.scorer.score(kind, runs[kind], rows, options.bm25) for kind in options.runs()]
         fused = FUSERS[options.fusion](scored, rows, options.fusion_parameter)
         keep = fused > 0
         return Ranking(rows[keep], fused[keep])
@@ -110,13 +112,13 @@ class Ranker:
     def _pruned(self, weights: dict[str, dict[int, float]], options: SearchOptions, depth: int | None
                 ) -> Ranking | None:
         """The ranking from :meth:`Scorer.top`, when it can give it: None otherwise.
-        ``weights``: each run's (``bm25``, ``tfidf``).
+        ``weights``: each run's (``bm25`` or ``dfr``, and ``tfidf``).
 
         Reciprocal rank fusion only looks ``RRF_DEPTH`` deep into each method's ranking,
         so the fused ranking built from the two exact tops is the complete one.
         """
         method = options.method
-        runs = {kind: weights[kind] for kind in _KINDS} if method == "hybrid" else {}
+        runs = {kind: weights[kind] for kind in options.runs()} if method == "hybrid" else {}
         if method == "hybrid" and options.fusion == "rrf" and depth is not None and self.scorer.one_pass(runs):
             # The fused top ``depth`` only, the runs ranked only as deep as settles it (one
             # pass of the compiled kernel ranks both; on numpy's path ranking twice costs
@@ -132,7 +134,7 @@ class Ranker:
             if depth is None:  # the whole ranking, in passage order (sums over it round the same)
                 keep = keep[np.argsort(rows[keep])]
             return Ranking(rows[keep], fused[keep])
-        if method in ("bm25", "tfidf") and depth is not None:
+        if method in ("bm25", "tfidf", "dfr") and depth is not None:
             rows, scores = self.scorer.top(method, weights[method], depth)
             if len(rows) < depth:
                 # Passages whose every query term weighs 0 score 0 (BM25 Okapi's idf is 0
@@ -143,9 +145,6 @@ class Ranker:
                 rows, scores = np.concatenate([rows, zero]), np.concatenate([scores, np.zeros(len(zero))])
             return Ranking(rows, scores, complete=len(rows) < depth)
         return None
-
-
-_KINDS = ("bm25", "tfidf")
 
 
 

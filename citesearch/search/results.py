@@ -43,7 +43,9 @@ class TermContribution:
     BM25: ``score = query_weight × idf × tf_part``, with ``query_weight`` the term's
     count in the query and ``tf_part`` the variant's saturated, length-normalized tf.
     TF-IDF: ``score = query_weight × tf_part``, both L2-normalized tf·idf weights, of
-    the query and of the passage."""
+    the query and of the passage. In_expC2 (``dfr``): ``score = query_weight × idf ×
+    tf_part``, ``idf`` the term factor (F+1)/df · log2((N+1)/(n_exp+0.5)) and ``tf_part``
+    tfn/(tfn+1)."""
 
     term: str
     query_weight: float

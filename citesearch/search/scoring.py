@@ -4,7 +4,8 @@ A query is a bag of term ids with counts. Each scorer sums, over the query's ter
 term's slice of the term-major postings times its query weight, and returns the scores
 of the candidate passages (those containing a query term) as a compact array. BM25 reads
 the weights precomputed at index time, or computes them for the query's terms only when
-asked for other parameters than the index was built with.
+asked for other parameters than the index was built with; In_expC2 (``dfr``, the hybrid's
+probabilistic run in an index that stores it) and TF-IDF read theirs.
 
 :meth:`Scorer.top` finds the best k passages without scoring them all; see there.
 """
@@ -55,13 +56,15 @@ class Scorer:
         self.index_bm25 = m.bm25
         self.avgdl = m.avg_passage_length
         self.tfidf_params = m.tfidf
+        self.index_dfr = m.dfr
         self._idf: dict[bm25.BM25Params, np.ndarray] = {}
         self._acc: np.ndarray | None = None
         self._mark: np.ndarray | None = None
         self._blocks = None
         self._kernel: kernels.Kernel | None = None
         arrays = kernels.Arrays(reader.indptr, reader.postings, reader["impact_indptr"], self.n)
-        per_method = [reader[f"{kind}_{what}"] for kind in ("bm25", "tfidf") for what in ("weights", "impacts")]
+        kinds = ("bm25", "tfidf", "dfr") if m.dfr is not None else ("bm25", "tfidf")
+        per_method = [reader[f"{kind}_{what}"] for kind in kinds for what in ("weights", "impacts")]
         if compiled not in (False, "numba") and kernels.usable(arrays, *per_method):
             self._kernel = kernels.Kernel()
             self._arrays = arrays
@@ -166,17 +169,30 @@ class Scorer:
             parts.append((self.reader.postings[s], w * data[s]))
         return self._accumulate(parts, rows)
 
-    def coefficients(self, kind: str, counts: dict[int, float]) -> dict[int, float]:
-        """What each term's stored weights are multiplied by: its count for BM25, its
-        normalized query weight for TF-IDF."""
+    def dfr(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
+        """In_expC2 scores of ``rows`` (compact, aligned with them); the index must store them."""
+        data = self.reader["dfr_weights"]
+        parts = [(self.reader.postings[self.postings(t)], c * data[self.postings(t)]) for t, c in counts.items()]
+        return self._accumulate(parts, rows)
+
+    def score(self, kind: str, counts: dict[int, float], rows: np.ndarray, params: bm25.BM25Params | None = None
+              ) -> np.ndarray:
+        """Scores of ``rows`` by ``kind`` (``bm25``, with ``params``; ``tfidf``; ``dfr``)."""
         if kind == "bm25":
+            return self.bm25(counts, rows, params)
+        return self.tfidf(counts, rows) if kind == "tfidf" else self.dfr(counts, rows)
+
+    def coefficients(self, kind: str, counts: dict[int, float]) -> dict[int, float]:
+        """What each term's stored weights are multiplied by: its count for BM25 and
+        In_expC2, its normalized query weight for TF-IDF."""
+        if kind in ("bm25", "dfr"):
             return counts
         return tfidf.query_weights(self.tfidf_params, counts, self.reader["tfidf_idf"])
 
     @_scratch
     def top(self, kind: str, counts: dict[int, float], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` best passages by ``kind`` ("bm25", with the index's parameters, or
-        "tfidf") and their scores, best first, ties by row: exactly what scoring every
+        """The ``k`` best passages by ``kind`` ("bm25", with the index's parameters,
+        "tfidf" or "dfr") and their scores, best first, ties by row: exactly what scoring every
         candidate and sorting returns, usually without reading most of the long lists.
 
         A passage's score is a sum of non-negative per-term contributions, so:

@@ -139,6 +139,7 @@ class _GatheredScorer:
         self.index_bm25 = first.index_bm25
         self.avgdl = manifest.avg_passage_length
         self.tfidf_params = first.tfidf_params
+        self.index_dfr = first.index_dfr
         self.n = manifest.counts.passages
 
     @property
@@ -161,6 +162,13 @@ class _GatheredScorer:
 
     def tfidf(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
         return self.shards.gather(lambda s, local: s.scorer.tfidf(counts, local), rows)
+
+    def dfr(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
+        return self.shards.gather(lambda s, local: s.scorer.dfr(counts, local), rows)
+
+    def score(self, kind: str, counts: dict[int, float], rows: np.ndarray, params: bm25.BM25Params | None = None
+              ) -> np.ndarray:
+        return self.shards.gather(lambda s, local: s.scorer.score(kind, counts, local, params), rows)
 
     def top(self, kind: str, counts: dict[int, float], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Each shard's exact top ``k``, merged: the collection's top ``k`` (ties by row)."""
