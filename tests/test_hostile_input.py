@@ -633,12 +633,14 @@ def test_k1_nan_no_longer_returns_nothing_with_status_0(built_index):
 def test_the_python_api_refuses_nan_and_inf_parameters_too(bad):
     from citesearch.errors import CitesearchError
     from citesearch.indexer.bm25 import BM25Params
+    from citesearch.indexer.dfr import DFRParams
     from citesearch.search.expansion import RM3
     from citesearch.search.options import SearchOptions
 
     for make in (
         lambda: BM25Params(k1=bad), lambda: BM25Params(b=bad), lambda: BM25Params(delta=bad),
         lambda: RM3(weight=bad), lambda: SearchOptions(rrf_k=bad), lambda: SearchOptions(linear_weight=bad),
+        lambda: DFRParams(c=bad),
     ):
         with pytest.raises((ValueError, CitesearchError)):
             make()

@@ -18,6 +18,7 @@ weights times the query term counts (pruned top-k as for BM25).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,8 @@ class DFRParams:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"unknown DFR model {self.model!r}; choose from {', '.join(MODELS)}")
-        if not self.c > 0:
-            raise ValueError("DFR needs c > 0")
+        if not 0 < self.c < math.inf:  # nan fails the comparison too
+            raise ValueError("DFR needs a finite c > 0")
 
     def to_dict(self) -> dict:
         return {"model": self.model, "c": self.c}
