@@ -178,7 +178,9 @@ ENCODINGS = {
     "float16": (float16, 16, 0, "IEEE float16 round trip"),
     "bfloat16": (bfloat16, 16, 0, "bfloat16 (float32 with 8-bit mantissa) round trip"),
     **{
-        f"jitter-{eps:.0e}/{seed}": (jitter(eps, seed), 32, 0, f"control: float32 times (1 + u), u uniform in ±{eps:.0e}, seed {seed}")
+        f"jitter-{eps:.0e}/{seed}": (
+            jitter(eps, seed), 32, 0, f"control: float32 times (1 + u), u uniform in ±{eps:.0e}, seed {seed}"
+        )
         for eps, seeds in ((1e-3, (1,)), (1e-4, (1, 2, 3)), (1e-5, (1, 2, 3)), (1e-6, (1,)))
         for seed in seeds
     },
@@ -246,7 +248,8 @@ def stats_only(index: Path, names: list[str]) -> str:
     indptr = np.load(data / "postings_indptr.npy")
     lines = [
         f"Weights of {index} ({len(indptr) - 1:,} terms), read only.\n",
-        "| encoding | array | min / max weight (f32) | distinct (f32 → enc) | zero weights | max / median / mean rel. error |",
+        "| encoding | array | min / max weight (f32) | distinct (f32 → enc) | zero weights "
+        "| max / median / mean rel. error |",
         "|---|---|---|---|---|---|",
     ]
     for kind in ("bm25", "tfidf"):
@@ -317,7 +320,7 @@ def markdown(results: dict, stats: dict, colls: list[str], tol: float) -> str:
             f"{sum(d[0] for d in deltas) / len(deltas):+.5f} | {over} | {drops} | {'yes' if over == 0 else 'no'} |"
         )
     lines.append("\n## Encodings\n")
-    for name, (_, bits, extra, desc) in ENCODINGS.items():
+    for name, (_, _bits, _extra, desc) in ENCODINGS.items():
         if name in results:
             lines.append(f"- `{name}`: {desc}.")
     lines.append("\n## Weight statistics per collection\n")
@@ -335,7 +338,8 @@ def markdown(results: dict, stats: dict, colls: list[str], tol: float) -> str:
             lines.append(
                 f"| {name} | {c} | {b['postings']:,} | {b['distinct_before']:,} → {b['distinct']:,} | "
                 f"{t['distinct_before']:,} → {t['distinct']:,} | {b['zeros']} / {t['zeros']} | "
-                f"{b['max_rel_err']:.2e} / {t['max_rel_err']:.2e} | {b['mean_rel_err']:.2e} / {t['mean_rel_err']:.2e} | "
+                f"{b['max_rel_err']:.2e} / {t['max_rel_err']:.2e} | "
+                f"{b['mean_rel_err']:.2e} / {t['mean_rel_err']:.2e} | "
                 f"{b['impacts_changed']} / {t['impacts_changed']} |"
             )
     lines.append("\n## Worst drop per encoding and collection\n")
