@@ -215,6 +215,14 @@ def test_html_the_parser_refuses_is_read_not_a_traceback():
     assert read_html("<p>one</p><![ x]><p>two</p><![foo bar]>three") == ("one", "one\n\ntwo\n\nthree")
 
 
+def test_a_page_whose_text_looks_like_a_file_name_is_indexed_without_a_warning(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.html").write_text("index.html")
+    proc = _cli("index", tmp_path / "docs", "--index", tmp_path / "idx")
+    assert proc.returncode == 0 and _stderr_lines(proc.stderr) == [proc.stderr.strip()], proc.stderr
+    assert proc.stderr.startswith("Indexed 1 document")
+
+
 HOSTILE_TOPICS = textwrap.dedent(
     """
     import os, sys, tempfile

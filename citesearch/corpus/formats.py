@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator
 
 from ..errors import FormatError
@@ -390,11 +391,15 @@ def _safe_markup(text: str) -> str:
 
 
 def read_html(text: str, name: str = "") -> tuple[str, str]:
-    from bs4 import BeautifulSoup  # index time only
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning  # index time only
     from bs4.exceptions import ParserRejectedMarkup
 
     try:
-        soup = BeautifulSoup(_safe_markup(text), "html.parser")
+        with warnings.catch_warnings():
+            # A page whose whole text looks like a file name or URL ("index.html") is a
+            # page all the same: bs4's multi-line warning would be printed for it.
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(_safe_markup(text), "html.parser")
     except (ParserRejectedMarkup, AssertionError) as exc:
         raise FormatError(f"cannot be read as HTML ({' '.join(str(exc).split())[:200]})") from None
     first_title = soup.title
