@@ -151,6 +151,30 @@ def test_each_fold_chooses_on_its_training_queries_only(result):
         assert current == fold.settings
 
 
+def test_the_method_stage_offers_both_hybrids_and_the_bm25_stage_only_what_bm25_ranks(result):
+    searched = set(result.searched)
+    assert result.default.hybrid_with == "dfr"
+    assert result.default.with_(method="hybrid", hybrid_with="bm25") in searched
+    assert result.default.with_(method="dfr") in searched
+    # Hybrid of In_expC2 and TF-IDF without feedback: BM25's parameters would change nothing.
+    assert tuning._bm25(result.default) == []
+    assert len(tuning._bm25(result.default.with_(hybrid_with="bm25"))) == 50
+
+
+def test_an_index_without_in_expc2_weights_is_tuned_without_errors(collection, tmp_path):
+    """It is not offered the dfr method (which it cannot rank: one error per query before)."""
+    from citesearch.corpus import load_documents
+    from citesearch.indexer.builder import IndexSettings, build_index
+
+    index, queries, qrels = collection
+    corpus = index.parent / "corpus.jsonl"
+    build_index(load_documents([corpus]), tmp_path / "no-dfr", IndexSettings(dfr=None), workers=1)
+    plain = tuning.tune(tmp_path / "no-dfr", queries, qrels, folds=2, workers=1)
+    assert plain.errors == []
+    assert all(s.method != "dfr" and s.hybrid_with != "dfr" for s in plain.searched)
+    assert plain.default.hybrid_with == "bm25"
+
+
 def test_held_out_judgments_cannot_change_a_folds_choice(collection, result, tmp_path):
     """Judgments of a fold's held-out queries changed to favour BM25 (their long documents
     relevant, not the short ones): the folds are the same (they depend on the query ids and

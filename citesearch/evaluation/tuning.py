@@ -1,7 +1,8 @@
 """Tuning the query-time settings on one's own judged queries, with an honest estimate.
 
 :func:`tune` searches the settings an index can be searched with — method, BM25 variant,
-k1 and b, fusion and its parameter, RM3 feedback (for hybrid, on both runs or on BM25's
+k1 and b (where BM25 ranks), fusion and its parameter, the run hybrid fuses with TF-IDF
+(In_expC2 or BM25), RM3 feedback (for hybrid, on both runs or on the probabilistic one
 only), document aggregate — in stages, one
 group at a time from the best so far (:data:`STAGES`; coordinate ascent, not the full
 product), keeping the current settings on ties. Each configuration is run once over all
@@ -38,7 +39,7 @@ from ..indexer.bm25 import BM25Params
 from ..indexer.manifest import METHODS, Manifest, read_manifest, save_tuned
 from ..search.batch import BatchOptions, ranked_ids
 from ..search.expansion import RM3
-from ..search.options import AGGREGATES, SearchOptions
+from ..search.options import AGGREGATES, HYBRID_WITH, SearchOptions
 from ..search.searcher import Index
 from ..workers import die_with
 from .evaluate import natural_key
@@ -62,11 +63,19 @@ a tune's time) around issue 13's 20 passages, 10 terms, weight 0.8."""
 
 
 def _method(current: SearchOptions) -> list[SearchOptions]:
-    return [current.with_(method=m) for m in METHODS]
+    """Every method, and hybrid of either probabilistic run with TF-IDF, that an index
+    storing In_expC2 weights can rank (``_methods_without_dfr`` for one that does not)."""
+    return [current.with_(method=m) for m in METHODS] + [
+        current.with_(method="hybrid", hybrid_with=h) for h in HYBRID_WITH
+    ]
+
+
+def _methods_without_dfr(current: SearchOptions) -> list[SearchOptions]:
+    return [current.with_(method=m) for m in METHODS if m != "dfr"]
 
 
 def _bm25(current: SearchOptions) -> list[SearchOptions]:
-    if current.method == "tfidf":
+    if "bm25" not in current.runs() and current.expand is None:
         return []  # BM25's parameters change nothing (until feedback, tuned after)
     return [current.with_(bm25=BM25Params(v, k1, b)) for v in TUNED_VARIANTS for k1 in K1S for b in BS]
 
@@ -99,6 +108,13 @@ STAGES: tuple[tuple[str, Callable[[SearchOptions], list[SearchOptions]]], ...] =
 )
 """The staged search: each stage varies one group of settings of the best so far (the
 current settings always among the candidates, so a stage never loses in-sample)."""
+
+
+def stages_for(manifest: Manifest) -> tuple[tuple[str, Callable[[SearchOptions], list[SearchOptions]]], ...]:
+    """:data:`STAGES` for an index: one without In_expC2 weights is not offered ``dfr``."""
+    if manifest.dfr is not None:
+        return STAGES
+    return tuple((name, _methods_without_dfr if fn is _method else fn) for name, fn in STAGES)
 
 
 @dataclass(frozen=True)
@@ -249,7 +265,7 @@ def tune(
                 progress(len(scores), total[0], stage)
 
     try:
-        chosen, searched = staged_search(default, STAGES, selections, scores, run)
+        chosen, searched = staged_search(default, stages_for(manifest), selections, scores, run)
     finally:
         work.close()
     result_folds = []
