@@ -143,3 +143,21 @@ def test_frequencies_take_one_byte_unless_a_passage_repeats_a_word_more_than_255
         assert idx.reader["postings_tf"].dtype == "uint16"
         assert idx.reader["postings_tf"].max() == 600  # 300 in the text and 300 in its title
         assert idx.search("basalt", k=1).results[0].source.id.endswith("b.txt")
+
+
+def test_title_filters_find_one_line_documents_through_the_postings(tmp_path):
+    """A one-line document's title is its whole (packed) text: ``title:`` finds it by its
+    passages' terms, and still checks the word as the text analyzes it."""
+    long_line = " ".join(["magma"] * 400) + " basalt"  # one line, two passages: basalt in the second only
+    records = [
+        {"_id": "lava", "text": "Lava flows downhill"},
+        {"_id": "lavatory", "text": "Lavatory flows downhill"},  # "lava" inside a word: not a title match
+        {"_id": "long", "text": long_line},
+        {"_id": "declared", "title": "Lava fields", "text": "Black rock flows.\n\nMore rock."},
+    ]
+    ok("index", _jsonl(tmp_path / "c.jsonl", records), "--index", tmp_path / "idx")
+    with Index.open(tmp_path / "idx") as idx:
+        found = {r.source.id for r in idx.search("flows title:lava", k=10).results}
+        assert found == {"lava", "declared"}
+        assert {r.source.id for r in idx.search("magma title:basalt", k=10).results} == {"long"}
+        assert idx.search("magma title:obsidian", k=10).results == []

@@ -755,11 +755,21 @@ class IndexReader:
         return {r for (r,) in self.db.execute(sql, (pattern,))}
 
     def titles_containing(self, words: list[str]) -> Iterator[tuple[int, str]]:
-        """(row, title) of the sources whose title contains any of ``words`` (case-blind)."""
-        where = " OR ".join("COALESCE(title, text) LIKE ?" for _ in words)
+        """(row, title) of the sources whose title may contain one of ``words``, for the
+        caller to check: those whose own title contains one (case-blind), and those whose
+        title is their whole text (a one-line document's) with one of ``words`` as a
+        term of their passages. The postings find the latter, so that only they are
+        unpacked, not every one-line document (2 s of a million)."""
+        where = " OR ".join("title LIKE ?" for _ in words)
         yield from self.db.execute(
-            f"SELECT row, COALESCE(title, text) FROM documents WHERE {where}", [f"%{w}%" for w in words]
+            f"SELECT row, title FROM sources WHERE title IS NOT NULL AND ({where})", [f"%{w}%" for w in words]
         )
+        terms = self.terms_by_string(words).values()
+        if not terms:
+            return
+        rows = np.concatenate([self.postings[self.indptr[t] : self.indptr[t + 1]] for t in terms])
+        sources = np.unique(self.arrays["passage_source"][rows]).tolist()
+        yield from self.select_in("SELECT row, text FROM documents WHERE title IS NULL AND row IN ({marks})", sources)
 
     def sources(self, pattern: str | None = None) -> Iterator[SourceRecord]:
         """Every source (or those whose path or id matches the glob), in row order, with
