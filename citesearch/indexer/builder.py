@@ -447,7 +447,7 @@ def _save_dfr(
         global_df, n_total, cf = np.diff(indptr), len(lengths), dfr.collection_frequency(indptr, tf)
     factor = dfr.term_factors(global_df, cf, n_total)
     norms = dfr.length_norms(settings.dfr, lengths / avgdl)  # a passage's, once: the same values per posting
-    weights = _blockwise(postings, lambda terms, a, b: dfr.normed_weights(tf[a:b], norms[passages[a:b]], factor[terms]))
+    weights = _blockwise(postings, lambda terms, a, b: dfr.weights(tf[a:b], norms[passages[a:b]], factor[terms]))
     writer.save_array("dfr_weights", weights)
     writer.save_array("dfr_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
 

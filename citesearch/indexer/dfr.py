@@ -69,20 +69,16 @@ def term_factors(df: np.ndarray, cf: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def weights(params: DFRParams, tf: np.ndarray, rel_len: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """In_expC2 weights of postings with frequencies ``tf`` in passages of relative length
-    ``rel_len`` (l / avgl), each posting's term factor (:func:`term_factors`) in ``factor``."""
-    return normed_weights(tf, length_norms(params, rel_len), factor)
-
-
 def length_norms(params: DFRParams, rel_len: np.ndarray) -> np.ndarray:
     """Normalization 2's factor, ln(1 + c · avgl / l), of passages of relative length
-    ``rel_len``: computed once a passage, a build gathers it for each posting."""
+    ``rel_len`` (l / avgl): computed once a passage, a build gathers it for each posting."""
     with np.errstate(divide="ignore"):  # an empty passage (no postings): inf, never read
         return np.log1p(params.c / rel_len)
 
 
-def normed_weights(tf: np.ndarray, norms: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """:func:`weights` of postings whose passages' :func:`length_norms` are ``norms``."""
+def weights(tf: np.ndarray, norms: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """In_expC2 weights of postings with frequencies ``tf`` in passages whose
+    :func:`length_norms` are ``norms``, each posting's term factor (:func:`term_factors`)
+    in ``factor``."""
     tfn = np.asarray(tf, dtype=np.float64) * norms
     return factor * tfn / (tfn + 1)

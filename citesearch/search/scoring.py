@@ -162,25 +162,22 @@ class Scorer:
 
     def tfidf(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
         """TF-IDF cosine scores of ``rows`` (compact, aligned with them)."""
-        data = self.reader["tfidf_weights"]
+        return self.stored("tfidf", counts, rows)
+
+    def stored(self, kind: str, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
+        """Scores of ``rows`` (compact, aligned with them) by a method ranked with its
+        stored weights alone, ``tfidf`` or ``dfr`` (In_expC2: the index must store them)."""
+        data = self.reader[f"{kind}_weights"]
         parts = []
-        for term, w in self.coefficients("tfidf", counts).items():
+        for term, w in self.coefficients(kind, counts).items():
             s = self.postings(term)
             parts.append((self.reader.postings[s], w * data[s]))
-        return self._accumulate(parts, rows)
-
-    def dfr(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
-        """In_expC2 scores of ``rows`` (compact, aligned with them); the index must store them."""
-        data = self.reader["dfr_weights"]
-        parts = [(self.reader.postings[self.postings(t)], c * data[self.postings(t)]) for t, c in counts.items()]
         return self._accumulate(parts, rows)
 
     def score(self, kind: str, counts: dict[int, float], rows: np.ndarray, params: bm25.BM25Params | None = None
               ) -> np.ndarray:
         """Scores of ``rows`` by ``kind`` (``bm25``, with ``params``; ``tfidf``; ``dfr``)."""
-        if kind == "bm25":
-            return self.bm25(counts, rows, params)
-        return self.tfidf(counts, rows) if kind == "tfidf" else self.dfr(counts, rows)
+        return self.bm25(counts, rows, params) if kind == "bm25" else self.stored(kind, counts, rows)
 
     def coefficients(self, kind: str, counts: dict[int, float]) -> dict[int, float]:
         """What each term's stored weights are multiplied by: its count for BM25 and

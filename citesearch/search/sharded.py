@@ -163,9 +163,6 @@ class _GatheredScorer:
     def tfidf(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
         return self.shards.gather(lambda s, local: s.scorer.tfidf(counts, local), rows)
 
-    def dfr(self, counts: dict[int, float], rows: np.ndarray) -> np.ndarray:
-        return self.shards.gather(lambda s, local: s.scorer.dfr(counts, local), rows)
-
     def score(self, kind: str, counts: dict[int, float], rows: np.ndarray, params: bm25.BM25Params | None = None
               ) -> np.ndarray:
         return self.shards.gather(lambda s, local: s.scorer.score(kind, counts, local, params), rows)
