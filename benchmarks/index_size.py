@@ -6,9 +6,10 @@ Usage:
 
 citesearch stores every text, which its snippets, citations and ``cite`` read; tantivy's
 index in ``scale.py`` (and in the anchors' tables) stores none, so a result there is a
-document number with no text to show. Both tantivy indexes are built here, one indexing
-thread, the ``en_stem`` tokenizer, an ``id`` field beside the body (stored or not). Needs
-``pip install tantivy`` (benchmark-only). Sizes are in MiB (2**20 bytes).
+document number with no text to show. Both tantivy indexes are built here by ``scale.py``'s
+``tantivy_build`` (one indexing thread, ``en_stem``), from CORPUS.jsonl and the
+queries.jsonl beside it (a ``scale_corpus.py`` folder). Needs ``pip install tantivy``
+(benchmark-only). Sizes are in MiB (2**20 bytes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+
+from scale import load, tantivy_build
 
 MIB = 2**20
 
@@ -38,21 +41,8 @@ def citesearch_size(corpus: Path, path: Path) -> tuple[int, dict[str, int], dict
 
 
 def tantivy_size(corpus: Path, path: Path, stored: bool) -> int:
-    import tantivy
-
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("id", stored=stored, tokenizer_name="raw")
-    sb.add_text_field("body", stored=stored, tokenizer_name="en_stem")
-    index = tantivy.Index(sb.build(), path=str(path))
-    writer = index.writer(heap_size=1_000_000_000, num_threads=1)
-    with open(corpus) as f:
-        for line in f:
-            record = json.loads(line)
-            writer.add_document(tantivy.Document(id=str(record["_id"]), body=record["text"]))
-    writer.commit()
-    writer.wait_merging_threads()
+    tantivy_build(load(corpus.parent)[0], path, stored=stored)
     return _size(path)
 
 

@@ -256,14 +256,15 @@ def child_bm25s(d: Path, work: Path) -> dict:
     }
 
 
-def tantivy_build(texts: list[str], path: Path):
+def tantivy_build(texts: list[str], path: Path, stored: bool = False):
     """A tantivy index of ``texts`` at ``path`` (one indexing thread, as the anchors'
-    figures), and the seconds it took: the texts are in memory, not timed."""
+    figures), and the seconds it took: the texts are in memory, not timed. ``stored``:
+    the texts kept in the index too, as citesearch keeps them (``index_size.py``)."""
     import tantivy
 
     t = time.perf_counter()
     sb = tantivy.SchemaBuilder()
-    sb.add_text_field("body", stored=False, tokenizer_name="en_stem")
+    sb.add_text_field("body", stored=stored, tokenizer_name="en_stem")
     path.mkdir()
     idx = tantivy.Index(sb.build(), path=str(path))
     w = idx.writer(heap_size=1_000_000_000, num_threads=1)
