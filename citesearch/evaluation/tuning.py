@@ -112,9 +112,7 @@ current settings always among the candidates, so a stage never loses in-sample).
 
 def stages_for(manifest: Manifest) -> tuple[tuple[str, Callable[[SearchOptions], list[SearchOptions]]], ...]:
     """:data:`STAGES` for an index: one without In_expC2 weights is not offered ``dfr``."""
-    if manifest.dfr is not None:
-        return STAGES
-    return tuple((name, _methods_without_dfr if fn is _method else fn) for name, fn in STAGES)
+    return STAGES if manifest.dfr is not None else (("method", _methods_without_dfr), *STAGES[1:])
 
 
 @dataclass(frozen=True)
