@@ -47,9 +47,14 @@ def test_a_packer_round_trips_texts_and_keeps_those_that_would_not_shrink(small_
     texts = [r["text"] for r in _records(3000, 1)] + ["ok", "", "ünïcödé — " * 40]
     rows = [(i, t) for i, t in enumerate(texts)]
     packer = Packer(None)
-    packed = packer.add(rows[:10], 1)
+
+    def pairs(ready_and_packed):  # (row, value as the store reads it back: bytes or str)
+        ready, values = ready_and_packed
+        return [(r[0], v if isinstance(v, str) else bytes(v)) for r, v in zip(ready, values)]
+
+    packed = pairs(packer.add(rows[:10], 1))
     assert packed == []  # held back until the dictionary is trained
-    packed += packer.add(rows[10:], 1) + packer.flush(1)
+    packed += pairs(packer.add(rows[10:], 1)) + pairs(packer.flush(1))
     assert [r[0] for r in packed] == list(range(len(texts)))
     assert packer.trained and packer.dictionary
     assert isinstance(packed[0][1], bytes) and sum(map(len, (r[1] for r in packed[:3000]))) < sum(

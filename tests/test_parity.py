@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from citesearch.corpus import load_documents
 from citesearch.evaluation import evaluate, parse_measure
-from citesearch.indexer import tfidf
+from citesearch.indexer import blocks, tfidf
 from citesearch.indexer.analysis import AnalyzerConfig, TermMapper
 from citesearch.indexer.bm25 import BM25Params
 from citesearch.indexer.builder import IndexSettings, build_index
@@ -44,6 +44,19 @@ def collection(request, tmp_path_factory):
 def _doc_texts(index: Index) -> list[str]:
     rows = index.reader.db.execute("SELECT text FROM documents ORDER BY row").fetchall()
     return [r[0] for r in rows]
+
+
+@needs_shared
+def test_weights_made_block_by_block_equal_those_made_at_once(collection, tmp_path, monkeypatch):
+    """A build weighs a million postings at a time; blocks that cut terms anywhere give
+    the same weights as one block (these collections fit in one)."""
+    d, index, _ = collection
+    monkeypatch.setattr(blocks, "BLOCK", 997)
+    build_index(load_documents([d / "corpus.jsonl"]), tmp_path / "blocks", WHOLE_DOCUMENTS, workers=1)
+    with Index.open(tmp_path / "blocks") as small:
+        assert len(small.reader["bm25_weights"]) > 50 * 997
+        for name in ("bm25_weights", "dfr_weights", "tfidf_weights"):
+            assert np.array_equal(small.reader[name], index.reader[name]), name
 
 
 @needs_shared
@@ -205,9 +218,11 @@ def test_top_k_equals_straightforward_scoring(collection):
     counts=st.lists(st.lists(st.integers(0, 9), min_size=12, max_size=12), min_size=1, max_size=30),
     sublinear=st.booleans(),
     smooth=st.booleans(),
+    tf_type=st.sampled_from([np.int32, np.uint8, np.uint16]),
 )
-def test_tfidf_weights_are_scikit_learns_to_the_bit(counts, sublinear, smooth):
-    """The index's term-major weighting gives TfidfTransformer's values exactly."""
+def test_tfidf_weights_are_scikit_learns_to_the_bit(counts, sublinear, smooth, tf_type):
+    """The index's term-major weighting gives TfidfTransformer's values exactly, with
+    frequencies of any type a build weighs (one byte: 1 + log tf looked up)."""
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfTransformer
 
@@ -220,7 +235,7 @@ def test_tfidf_weights_are_scikit_learns_to_the_bit(counts, sublinear, smooth):
     expected.sort_indices()
     weights, idf = tfidf.passage_weights(
         tfidf.TfidfParams(sublinear_tf=sublinear, smooth_idf=smooth),
-        term_major.indptr, term_major.indices, term_major.data.astype(np.int32), len(counts),
+        term_major.indptr, term_major.indices, term_major.data.astype(tf_type), len(counts),
     )
     assert np.array_equal(idf, transformer.idf_)
     assert np.array_equal(weights, expected.data.astype(np.float32))

@@ -44,38 +44,52 @@ def idf_bm25l(df: np.ndarray, n: int) -> np.ndarray:
     return np.log((n + 1) / (df + 0.5))
 
 
-def tf_okapi(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 0.0) -> np.ndarray:
+def length_okapi(rel_len: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """A passage's part of Okapi's denominator: k1 (1 - b + b dl/avgdl)."""
+    return k1 * (1 - b + b * rel_len)
+
+
+def tf_okapi(tf: np.ndarray, length: np.ndarray, k1: float, delta: float = 0.0) -> np.ndarray:
     """Robertson et al., Okapi at TREC-3: tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))."""
-    return tf * (k1 + 1) / (tf + k1 * (1 - b + b * rel_len))
+    return tf * (k1 + 1) / (tf + length)
 
 
-def tf_lucene(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 0.0) -> np.ndarray:
+def tf_lucene(tf: np.ndarray, length: np.ndarray, k1: float, delta: float = 0.0) -> np.ndarray:
     """Lucene 8+: tf / (tf + k1 (1 - b + b dl/avgdl)) — Okapi without the constant (k1 + 1)."""
-    return tf / (tf + k1 * (1 - b + b * rel_len))
+    return tf / (tf + length)
 
 
-def tf_bm25plus(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 1.0) -> np.ndarray:
+def tf_bm25plus(tf: np.ndarray, length: np.ndarray, k1: float, delta: float = 1.0) -> np.ndarray:
     """BM25+: the Okapi part plus ``delta`` for every passage that has the term."""
-    return tf_okapi(tf, rel_len, k1, b) + delta
+    return tf_okapi(tf, length, k1) + delta
 
 
-def tf_bm25l(tf: np.ndarray, rel_len: np.ndarray, k1: float, b: float, delta: float = 0.5) -> np.ndarray:
+def length_bm25l(rel_len: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """BM25L's length normalization: 1 - b + b dl/avgdl."""
+    return 1 - b + b * rel_len
+
+
+def tf_bm25l(tf: np.ndarray, length: np.ndarray, k1: float, delta: float = 0.5) -> np.ndarray:
     """BM25L: c = tf / (1 - b + b dl/avgdl), then (k1 + 1)(c + delta) / (k1 + c + delta)."""
-    c = tf / (1 - b + b * rel_len)
+    c = tf / length
     return (k1 + 1) * (c + delta) / (k1 + c + delta)
 
 
 @dataclass(frozen=True)
 class Variant:
+    """A variant's idf of (df, N); its passage part of (dl/avgdl, k1, b), computed once a
+    passage; and its tf part of (tf, that passage part, k1, delta)."""
+
     idf: Callable[[np.ndarray, int], np.ndarray]
+    length: Callable[[np.ndarray, float, float], np.ndarray]
     tf: Callable[..., np.ndarray]
 
 
 BM25_VARIANTS: dict[str, Variant] = {
-    "okapi": Variant(idf_okapi, tf_okapi),
-    "lucene": Variant(idf_lucene, tf_lucene),
-    "bm25+": Variant(idf_bm25plus, tf_bm25plus),
-    "bm25l": Variant(idf_bm25l, tf_bm25l),
+    "okapi": Variant(idf_okapi, length_okapi, tf_okapi),
+    "lucene": Variant(idf_lucene, length_okapi, tf_lucene),
+    "bm25+": Variant(idf_bm25plus, length_okapi, tf_bm25plus),
+    "bm25l": Variant(idf_bm25l, length_bm25l, tf_bm25l),
 }
 
 
@@ -119,8 +133,14 @@ def term_idf(params: BM25Params, df: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def weights(params: BM25Params, tf: np.ndarray, rel_len: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
-    """idf × tf part for postings with frequencies ``tf`` in passages of relative length
-    ``rel_len`` (dl / avgdl), each posting's term idf in ``term_idf``."""
+def length_parts(params: BM25Params, rel_len: np.ndarray) -> np.ndarray:
+    """The passage part of the tf part, for passages of relative length ``rel_len``
+    (dl / avgdl): computed once a passage rather than once a posting, the same values."""
+    return BM25_VARIANTS[params.variant].length(rel_len, params.k1, params.b)
+
+
+def weights(params: BM25Params, tf: np.ndarray, lengths: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
+    """idf × tf part for postings with frequencies ``tf`` in passages whose
+    :func:`length_parts` are ``lengths``, each posting's term idf in ``term_idf``."""
     v = BM25_VARIANTS[params.variant]
-    return term_idf * v.tf(tf.astype(np.float64), rel_len, params.k1, params.b, params.effective_delta)
+    return term_idf * v.tf(tf.astype(np.float64), lengths, params.k1, params.effective_delta)

@@ -31,28 +31,27 @@ class Packer:
         self._waiting: list[tuple] = []
         self._waiting_bytes = 0
 
-    def add(self, rows: list[tuple], text: int) -> list[tuple]:
-        """``rows`` with their ``text``-th value packed: those ready, which may include
-        rows held back before or be none yet."""
+    def add(self, rows: list[tuple], text: int) -> tuple[list[tuple], list]:
+        """(rows ready, their ``text``-th values packed): ``rows`` and any held back
+        before, or none yet. A packed value is a buffer (what SQLite stores as a BLOB),
+        or the text itself where packing would not shrink it."""
         if self._compressor is None:
             self._waiting += rows
             self._waiting_bytes += sum(len(r[text]) for r in rows)
             if self._waiting_bytes < SAMPLE_BYTES:
-                return []
+                return [], []
             return self.flush(text)
         if not rows:
-            return []
+            return [], []
         # One call a batch: zstd lets go of the GIL once for all of them, not once a text
         # (which would make the builder's threads wait on each other's switch interval).
         raws = [r[text].encode() for r in rows]
         packed = self._compressor.multi_compress_to_buffer(raws)  # type: ignore[union-attr]
-        return [
-            (*r[:text], p if len(p) < len(raw) else r[text], *r[text + 1 :])
-            for r, raw, p in zip(rows, raws, (segment.tobytes() for segment in packed))
-        ]
+        return rows, [p if len(p) < len(raw) else r[text] for r, raw, p in zip(rows, raws, packed)]
 
-    def flush(self, text: int) -> list[tuple]:
-        """The rows held back, packed (a dictionary is trained from them if none yet)."""
+    def flush(self, text: int) -> tuple[list[tuple], list]:
+        """The rows held back and their texts packed (a dictionary is trained from them
+        if none yet)."""
         if self._compressor is None:
             self.dictionary = _train([r[text].encode() for r in self._waiting])
             self.trained = self.dictionary is not None
@@ -105,6 +104,9 @@ def _train(samples: list[bytes]) -> bytes | None:
 def _compressor(dictionary: bytes | None):
     import zstandard
 
-    data = None if dictionary is None else zstandard.ZstdCompressionDict(dictionary)
+    data = None
+    if dictionary is not None:
+        data = zstandard.ZstdCompressionDict(dictionary)
+        data.precompute_compress(level=LEVEL)  # digested once, not once a text
     # No checksum (the manifest checksums the store) and no dictionary id (one per store).
     return zstandard.ZstdCompressor(level=LEVEL, dict_data=data, write_checksum=False, write_dict_id=False)

@@ -277,11 +277,13 @@ class IndexWriter:
         self._call(self._add_sources, rows)
 
     def _add_sources(self, rows: list[tuple], flush: bool = False) -> None:
-        ready = self._packer.flush(_TEXT) if flush else self._packer.add(rows, _TEXT)
+        ready, texts = self._packer.flush(_TEXT) if flush else self._packer.add(rows, _TEXT)
         for path in {r[2] for r in ready} - self._paths.keys():
             self._paths[path] = self.db.execute("INSERT INTO paths (path) VALUES (?)", (path,)).lastrowid
         paths = self._paths
-        self._insert("sources", [(r, i, paths[p], t, x, None if m == "{}" else m) for r, i, p, t, x, m in ready])
+        self._insert(
+            "sources", [(r, i, paths[p], t, x, None if m == "{}" else m) for (r, i, p, t, _, m), x in zip(ready, texts)]
+        )
 
     def add_passages(self, rows: list[tuple[int, int, int, int, int]]) -> None:
         self._call(self._insert, "passages", rows)

@@ -87,9 +87,8 @@ class Explainer:
                 idf = float(self.scorer.bm25_idf(params)[term])
                 variant = bm25.BM25_VARIANTS[params.variant]
                 rel = np.float64(length / self.scorer.avgdl)
-                part = (
-                    float(variant.tf(np.float64(tf), rel, params.k1, params.b, params.effective_delta)) if tf else 0.0
-                )
+                part = float(variant.tf(np.float64(tf), bm25.length_parts(params, rel), params.k1,
+                                        params.effective_delta)) if tf else 0.0
                 out.append(TermContribution(name, float(count), idf, tf, length, part, float(count) * idf * part))
             elif kind == "dfr":
                 d = self.scorer.index_dfr

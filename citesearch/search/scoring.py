@@ -94,8 +94,8 @@ class Scorer:
         if params is None or params == self.index_bm25:
             return self.reader["bm25_weights"][s]
         rows = self.reader.postings[s]
-        rel_len = self.reader["passage_length"][rows] / self.avgdl
-        return bm25.weights(params, self.reader["postings_tf"][s], rel_len, self.bm25_idf(params)[term])
+        lengths = bm25.length_parts(params, self.reader["passage_length"][rows] / self.avgdl)
+        return bm25.weights(params, self.reader["postings_tf"][s], lengths, self.bm25_idf(params)[term])
 
     # Per-query work touches only the passages that contain a query term: two dense
     # buffers (passage count long) are allocated once per Index and left zeroed after
