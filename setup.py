@@ -1,7 +1,9 @@
-"""The one compiled part of citesearch: the search kernel (citesearch/search/_kernels.c).
+"""The compiled parts of citesearch: the search kernel (citesearch/search/_kernels.c) and
+the build's counting of postings (citesearch/indexer/_counting.c).
 
-Everything else is in pyproject.toml. The extension is optional: where it cannot be
-built (no C compiler), citesearch searches with numpy instead, with the same results.
+Everything else is in pyproject.toml. Both extensions are optional: where they cannot be
+built (no C compiler), citesearch searches with numpy and counts with scipy instead, with
+the same results.
 """
 
 import sys
@@ -14,4 +16,7 @@ flags = [] if sys.platform == "win32" else ["-O2", "-ffp-contract=off"]
 kernels = Extension(
     "citesearch.search._kernels", ["citesearch/search/_kernels.c"], extra_compile_args=flags, optional=True
 )
-setup(ext_modules=[kernels])
+counting = Extension(
+    "citesearch.indexer._counting", ["citesearch/indexer/_counting.c"], extra_compile_args=flags, optional=True
+)
+setup(ext_modules=[kernels, counting])

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import data_dir
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from citesearch import nltk_parts
 from citesearch.corpus import LoadReport, load_documents
@@ -172,3 +174,51 @@ def test_nltks_parts_loaded_light_stem_and_split_as_nltk_does():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     light, full = json.loads(out)
     assert light == full and light[0][0] == "run"
+
+
+needs_counting = pytest.mark.skipif(builder._counting is None, reason="the compiled counting is not built")
+
+
+def _count_with_scipy(tokens, lengths, n_terms, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(builder, "_counting", None)
+        return builder._count_postings(tokens, lengths, n_terms)
+
+
+@needs_counting
+@settings(max_examples=200, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 12), max_size=30),
+    n_terms=st.integers(1, 15),
+    data=st.data(),
+)
+def test_the_compiled_counting_makes_scipys_matrix(lengths, n_terms, data):
+    """The same postings, frequencies and pointers as scipy's COO → CSR conversion, for
+    any tokens (terms repeated within a passage, empty passages, unused terms)."""
+    tokens = data.draw(st.lists(st.integers(0, n_terms - 1), min_size=sum(lengths), max_size=sum(lengths)))
+    tokens, lengths = np.array(tokens, dtype=np.int32), np.array(lengths, dtype=np.int32)
+    got = builder._count_postings(tokens, lengths, n_terms)
+    with pytest.MonkeyPatch.context() as m:
+        want = _count_with_scipy(tokens, lengths, n_terms, m)
+    assert got.indptr.dtype == np.int64 and got.passages.dtype == np.int32
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)
+
+
+@needs_counting
+def test_the_compiled_counting_keeps_frequencies_above_255(monkeypatch):
+    tokens = np.array([1] * 300 + [0, 1], dtype=np.int32)
+    got = builder._count_postings(tokens, np.array([300, 2], dtype=np.int32), 2)
+    assert got.tf.tolist() == [1, 300, 1] and got.passages.tolist() == [1, 0, 1] and got.indptr.tolist() == [0, 1, 3]
+    assert np.array_equal(got.tf, _count_with_scipy(tokens, np.array([300, 2], dtype=np.int32), 2, monkeypatch).tf)
+
+
+@needs_counting
+@pytest.mark.parametrize(
+    "tokens,lengths",
+    [([0, 5], [2]), ([0, -1], [2]), ([0, 1], [1]), ([0, 1], [3])],
+    ids=["id", "negative", "short", "long"],
+)
+def test_the_compiled_counting_refuses_what_is_not_a_build_s_tokens(tokens, lengths):
+    with pytest.raises(ValueError):
+        builder._count_postings(np.array(tokens, dtype=np.int32), np.array(lengths, dtype=np.int32), 2)
