@@ -196,10 +196,12 @@ def test_the_compiled_counting_makes_scipys_matrix(lengths, n_terms, data):
     """The same postings, frequencies and pointers as scipy's COO → CSR conversion, for
     any tokens (terms repeated within a passage, empty passages, unused terms)."""
     tokens = data.draw(st.lists(st.integers(0, n_terms - 1), min_size=sum(lengths), max_size=sum(lengths)))
-    tokens, lengths = np.array(tokens, dtype=np.int32), np.array(lengths, dtype=np.int32)
-    got = builder._count_postings(tokens, lengths, n_terms)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(tokens)), max_size=4)))  # batches, cut anywhere
+    parts = np.split(np.array(tokens, dtype=np.int32), cuts)
+    lengths = np.array(lengths, dtype=np.int32)
+    got = builder._count_postings(parts, lengths, n_terms)
     with pytest.MonkeyPatch.context() as m:
-        want = _count_with_scipy(tokens, lengths, n_terms, m)
+        want = _count_with_scipy([np.concatenate(parts)], lengths, n_terms, m)
     assert got.indptr.dtype == np.int64 and got.passages.dtype == np.int32
     for a, b in zip(got, want):
         assert np.array_equal(a, b)
@@ -207,7 +209,7 @@ def test_the_compiled_counting_makes_scipys_matrix(lengths, n_terms, data):
 
 @needs_counting
 def test_the_compiled_counting_keeps_frequencies_above_255(monkeypatch):
-    tokens = np.array([1] * 300 + [0, 1], dtype=np.int32)
+    tokens = [np.array([1] * 300 + [0, 1], dtype=np.int32)]
     got = builder._count_postings(tokens, np.array([300, 2], dtype=np.int32), 2)
     assert got.tf.tolist() == [1, 300, 1] and got.passages.tolist() == [1, 0, 1] and got.indptr.tolist() == [0, 1, 3]
     assert np.array_equal(got.tf, _count_with_scipy(tokens, np.array([300, 2], dtype=np.int32), 2, monkeypatch).tf)
@@ -216,9 +218,9 @@ def test_the_compiled_counting_keeps_frequencies_above_255(monkeypatch):
 @needs_counting
 @pytest.mark.parametrize(
     "tokens,lengths",
-    [([0, 5], [2]), ([0, -1], [2]), ([0, 1], [1]), ([0, 1], [3])],
-    ids=["id", "negative", "short", "long"],
+    [([0, 5], [2]), ([0, -1], [2]), ([0, 1], [1]), ([0, 1], [3]), ([0, 1], [3, -1])],
+    ids=["id", "negative", "short", "long", "negative-length"],
 )
 def test_the_compiled_counting_refuses_what_is_not_a_build_s_tokens(tokens, lengths):
     with pytest.raises(ValueError):
-        builder._count_postings(np.array(tokens, dtype=np.int32), np.array(lengths, dtype=np.int32), 2)
+        builder._count_postings([np.array(tokens, dtype=np.int32)], np.array(lengths, dtype=np.int32), 2)

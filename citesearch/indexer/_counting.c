@@ -2,7 +2,8 @@
  * citesearch/indexer/builder.py (_count_postings), which falls back to scipy without it.
  *
  * count(tokens, lengths, n_terms, indptr, passages) turns the term ids of every passage
- * (passage after passage, lengths[i] of them in passage i) into the term-major matrix of
+ * (passage after passage, lengths[i] of them in passage i; a list of arrays, the build's
+ * batches as they came, not concatenated first) into the term-major matrix of
  * frequencies: term t's passages, ascending, are passages[indptr[t]:indptr[t + 1]]. A
  * counting sort by term that keeps the passage order (so that each term's repeats in a
  * passage are neighbours), then each run of a passage made one posting. count() sorts
@@ -21,31 +22,51 @@
 
 static PyObject *count(PyObject *self, PyObject *args)
 {
-    Py_buffer tokens_b, lengths_b, indptr_b, passages_b;
+    PyObject *parts_in;
+    Py_buffer lengths_b, indptr_b, passages_b;
     Py_ssize_t n_terms;
-    if (!PyArg_ParseTuple(args, "y*y*nw*w*", &tokens_b, &lengths_b, &n_terms, &indptr_b, &passages_b))
-        return NULL;
-    const int32_t *tokens = tokens_b.buf, *lengths = lengths_b.buf;
+    if (!PyArg_ParseTuple(args, "Oy*nw*w*", &parts_in, &lengths_b, &n_terms, &indptr_b, &passages_b)) return NULL;
+    const int32_t *lengths = lengths_b.buf;
     int64_t *indptr = indptr_b.buf;
     int32_t *slots = passages_b.buf;
-    Py_ssize_t n = tokens_b.len / (Py_ssize_t)sizeof(int32_t);
     Py_ssize_t n_passages = lengths_b.len / (Py_ssize_t)sizeof(int32_t);
-    Py_ssize_t m = -1;
-    int64_t *next = NULL, out = 0, max_run = 0;
-    if (indptr_b.len != (n_terms + 1) * (Py_ssize_t)sizeof(int64_t) || passages_b.len < tokens_b.len) {
+    Py_ssize_t m = -1, k = 0, got = 0;
+    int64_t *next = NULL, out = 0, max_run = 0, n = 0;
+    Py_buffer *parts = NULL;
+    PyObject *seq = PySequence_Fast(parts_in, "count: the tokens must be a sequence of arrays");
+    if (!seq) goto done;
+    k = PySequence_Fast_GET_SIZE(seq);
+    parts = PyMem_Calloc(k ? (size_t)k : 1, sizeof(Py_buffer));
+    if (!parts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; got < k; got++) {
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, got), &parts[got], PyBUF_C_CONTIGUOUS) < 0) goto done;
+        if (parts[got].itemsize != (Py_ssize_t)sizeof(int32_t)) {
+            got++;
+            PyErr_SetString(PyExc_ValueError, "count: tokens must be int32");
+            goto done;
+        }
+        n += parts[got].len / (Py_ssize_t)sizeof(int32_t);
+    }
+    if (indptr_b.len != (n_terms + 1) * (Py_ssize_t)sizeof(int64_t) || passages_b.len < n * (Py_ssize_t)sizeof(int32_t)) {
         PyErr_SetString(PyExc_ValueError, "count: indptr must hold n_terms + 1 values and passages one per token");
         goto done;
     }
     int64_t total = 0;
-    for (Py_ssize_t p = 0; p < n_passages; p++) total += lengths[p];
+    for (Py_ssize_t p = 0; p < n_passages; p++) total += lengths[p] >= 0 ? lengths[p] : n + 1;
     if (total != n) {
         PyErr_SetString(PyExc_ValueError, "count: the lengths do not add up to the tokens");
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (tokens[i] < 0 || tokens[i] >= n_terms) {
-            PyErr_SetString(PyExc_ValueError, "count: a token is not a term id");
-            goto done;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        const int32_t *tokens = parts[j].buf;
+        for (Py_ssize_t i = 0; i < parts[j].len / (Py_ssize_t)sizeof(int32_t); i++) {
+            if (tokens[i] < 0 || tokens[i] >= n_terms) {
+                PyErr_SetString(PyExc_ValueError, "count: a token is not a term id");
+                goto done;
+            }
         }
     }
     next = PyMem_Calloc((size_t)n_terms + 1, sizeof(int64_t));
@@ -55,22 +76,31 @@ static PyObject *count(PyObject *self, PyObject *args)
     }
     Py_BEGIN_ALLOW_THREADS
     /* Slots: where each term's tokens go, in passage order. */
-    for (Py_ssize_t i = 0; i < n; i++) next[tokens[i] + 1]++;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        const int32_t *tokens = parts[j].buf;
+        for (Py_ssize_t i = 0; i < parts[j].len / (Py_ssize_t)sizeof(int32_t); i++) next[tokens[i] + 1]++;
+    }
     for (Py_ssize_t t = 0; t < n_terms; t++) next[t + 1] += next[t];
     memcpy(indptr, next, ((size_t)n_terms + 1) * sizeof(int64_t));
-    Py_ssize_t i = 0;
-    for (Py_ssize_t p = 0; p < n_passages; p++) {
-        for (int32_t j = 0; j < lengths[p]; j++, i++) slots[next[tokens[i]]++] = (int32_t)p;
+    Py_ssize_t p = -1;
+    int64_t left = 0; /* tokens still to come in passage p */
+    for (Py_ssize_t j = 0; j < k; j++) {
+        const int32_t *tokens = parts[j].buf;
+        for (Py_ssize_t i = 0; i < parts[j].len / (Py_ssize_t)sizeof(int32_t); i++) {
+            while (left == 0) left = lengths[++p]; /* the lengths add up: p stays in range */
+            slots[next[tokens[i]]++] = (int32_t)p;
+            left--;
+        }
     }
     /* The postings there will be (runs of one passage in a term's slots) and the longest run. */
     int64_t runs = 0, longest = 0;
     for (Py_ssize_t t = 0; t < n_terms; t++) {
         int64_t a = indptr[t], b = indptr[t + 1];
-        for (int64_t k = a, start = a; k < b; k++) {
-            if (k + 1 == b || slots[k + 1] != slots[k]) {
+        for (int64_t q = a, start = a; q < b; q++) {
+            if (q + 1 == b || slots[q + 1] != slots[q]) {
                 runs++;
-                if (k + 1 - start > longest) longest = k + 1 - start;
-                start = k + 1;
+                if (q + 1 - start > longest) longest = q + 1 - start;
+                start = q + 1;
             }
         }
     }
@@ -81,7 +111,9 @@ static PyObject *count(PyObject *self, PyObject *args)
 
 done:
     PyMem_Free(next);
-    PyBuffer_Release(&tokens_b);
+    for (Py_ssize_t j = 0; j < got; j++) PyBuffer_Release(&parts[j]);
+    PyMem_Free(parts);
+    Py_XDECREF(seq);
     PyBuffer_Release(&lengths_b);
     PyBuffer_Release(&indptr_b);
     PyBuffer_Release(&passages_b);
@@ -136,8 +168,9 @@ static PyObject *compact(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
-     "count(tokens, lengths, n_terms, indptr, passages) -> (m, longest): each term's slots sorted into passages"
-     " (int32, as long as tokens; term t's are passages[indptr[t]:indptr[t + 1]], indptr int64 of n_terms + 1),"
+     "count(tokens, lengths, n_terms, indptr, passages) -> (m, longest): the tokens (a list of int32 arrays,"
+     " passage after passage, int32 lengths) sorted into each term's slots in passages (int32, as long as the"
+     " tokens; term t's are passages[indptr[t]:indptr[t + 1]], indptr int64 of n_terms + 1),"
      " the postings m they make and the highest tf."},
     {"compact", compact, METH_VARARGS, "compact(indptr, passages, tf, m): the slots made postings, with their tf."},
     {NULL, NULL, 0, NULL},

@@ -341,10 +341,9 @@ class _TermIds:
         self._id_maps[analyzed.worker] = id_map
         self._tokens.append(id_map[analyzed.tokens])
 
-    def tokens(self) -> np.ndarray:
-        """The term ids of every passage, concatenated (handed over, not kept here)."""
-        tokens = np.concatenate(self._tokens)
-        self._tokens = []
+    def tokens(self) -> list[np.ndarray]:
+        """The term ids of every passage, batch after batch (handed over, not kept here)."""
+        tokens, self._tokens = self._tokens, []
         return tokens
 
 
@@ -360,9 +359,9 @@ class _Postings(NamedTuple):
     tf: np.ndarray
 
 
-def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> _Postings:
+def _count_postings(tokens: list[np.ndarray], lengths: np.ndarray, n_terms: int) -> _Postings:
     """The term × passage frequency matrix of ``tokens`` (term ids, passage after
-    passage, ``lengths[i]`` of them in passage i).
+    passage, ``lengths[i]`` of them in passage i; in parts, as the batches came).
 
     A counting sort by term that keeps the passage order, then each term's repeats in a
     passage made one posting: in linear time, by the compiled ``_counting`` (built with
@@ -372,16 +371,17 @@ def _count_postings(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> _P
     (Sorting (term, passage) keys took 6× as long at 1M passages.)
     """
     if _counting is not None:
-        tokens = np.ascontiguousarray(tokens, dtype=np.int32)
+        parts = [np.ascontiguousarray(part, dtype=np.int32) for part in tokens]
         indptr = np.empty(n_terms + 1, dtype=np.int64)
-        passages = np.empty(len(tokens), dtype=np.int32)
-        m, longest = _counting.count(tokens, np.ascontiguousarray(lengths, dtype=np.int32), n_terms, indptr, passages)
+        passages = np.empty(sum(map(len, parts)), dtype=np.int32)
+        m, longest = _counting.count(parts, np.ascontiguousarray(lengths, dtype=np.int32), n_terms, indptr, passages)
         tf = np.empty(m, dtype=np.uint8 if longest <= np.iinfo(np.uint8).max else np.uint32)
         _counting.compact(indptr, passages, tf, m)
         # The slots left over after the postings (a term's repeats) stay unless they are many.
         return _Postings(indptr, passages[:m] if m > 0.9 * len(passages) else passages[:m].copy(), tf)
     from scipy.sparse import csr_matrix
 
+    tokens = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int32)
     owner = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
     counts = csr_matrix((np.ones(len(tokens), dtype=np.int32), (tokens, owner)), shape=(n_terms, len(lengths)))
     if not counts.has_canonical_format:  # sorted, no repeats: what the constructor guarantees

@@ -293,7 +293,7 @@ def _merged(
         old_passages, old_tf = np.asarray(passages), np.asarray(tf)
     if rows._lengths:
         new_lengths = rows.passage_lengths()
-        new_indptr, new_passages, new_tf = _count_few(term_ids.tokens(), new_lengths, n_terms)
+        new_indptr, new_passages, new_tf = builder._count_postings(term_ids.tokens(), new_lengths, n_terms)
         new_counts = np.diff(new_indptr)
         # Each term's new postings go after its kept ones (np.insert keeps their order).
         at = np.repeat(np.cumsum(kept_counts), new_counts)
@@ -307,17 +307,6 @@ def _merged(
     merged_indptr = np.concatenate([[0], np.cumsum(merged_counts)])
     postings = builder._Postings(merged_indptr.astype(np.int64), out_passages, out_tf)
     return postings, np.concatenate(lengths).astype(np.int32), np.concatenate(sources).astype(np.int32)
-
-
-def _count_few(tokens: np.ndarray, lengths: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`builder._count_postings` for an update's few new passages: (indptr,
-    passages, tf), term-major, by sorting (term, passage) keys — quicker than loading scipy
-    for a few hundred thousand tokens."""
-    owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    keys, tf = np.unique(tokens.astype(np.int64) * max(len(lengths), 1) + owner, return_counts=True)
-    terms, passages = np.divmod(keys, max(len(lengths), 1))
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=n_terms))])
-    return indptr, passages.astype(np.int32), tf.astype(np.int32)
 
 
 def _update_vocabulary(
