@@ -1,14 +1,16 @@
 """One index build with the builder's phase log, wall time and CPU time per process.
 
 Usage:
-    python benchmarks/build_time.py CORPUS.jsonl [--index DIR] [--workers N] [--threads]
+    python benchmarks/build_time.py CORPUS.jsonl [--index DIR] [--workers N] [--threads] [--steps]
 
 Prints the debug log of ``citesearch.indexer.builder`` (seconds since the start at the
 end of reading, counting, writing and committing), then the wall time, the CPU time of
 this (the parent) process, of its main thread, and of the worker processes; with
 ``--threads``, the CPU of each of the parent's threads (read from ``/proc`` every 0.1 s,
-Linux only), which is how the GIL's contenders show up. Runs on this machine vary by
-±1–2 s at 1M passages; compare several runs.
+Linux only), which is how the GIL's contenders show up; with ``--steps``, each step
+after reading (counting, saving the postings, each method's weighing, the commit) with
+its start, end, wall and CPU seconds and its thread. Runs on this machine vary by ±1–2 s
+at 1M passages and by ±10 s at 10M; compare several runs.
 """
 
 from __future__ import annotations
@@ -25,7 +27,32 @@ from collections import Counter
 from pathlib import Path
 
 from citesearch.corpus import load_documents
+from citesearch.indexer import builder
 from citesearch.indexer.builder import build_index
+
+STEPS = ("_count_postings", "_save_postings", "_save_bm25", "_save_dfr", "_save_tfidf")
+
+
+def log_steps(started: float) -> None:
+    """Print each of the builder's STEPS (and the commit) as it ends."""
+
+    def timed(fn, name):
+        def step(*args, **kwargs):
+            t, c = time.perf_counter(), time.thread_time()
+            out = fn(*args, **kwargs)
+            print(
+                f"  {name}: {t - started:.2f} -> {time.perf_counter() - started:.2f} s, "
+                f"wall {time.perf_counter() - t:.2f} s, CPU {time.thread_time() - c:.2f} s "
+                f"[{threading.current_thread().name}]",
+                flush=True,
+            )
+            return out
+
+        return step
+
+    for name in STEPS:
+        setattr(builder, name, timed(getattr(builder, name), name))
+    builder.IndexWriter.commit = timed(builder.IndexWriter.commit, "commit")
 
 
 def cpu(who: int) -> float:
@@ -55,6 +82,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, default=None, help="where to build (default: a temporary folder, removed)")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--threads", action="store_true", help="also print the CPU of each of the parent's threads")
+    ap.add_argument("--steps", action="store_true", help="also print each step's times after reading")
     args = ap.parse_args()
     seen: dict[int, tuple[str, float]] = {}
     if args.threads:
@@ -63,6 +91,8 @@ def main() -> None:
     logging.getLogger("citesearch.indexer.builder").setLevel(logging.DEBUG)
     target = args.index or Path(tempfile.mkdtemp()) / "index"
     started, main_thread = time.perf_counter(), time.thread_time()
+    if args.steps:
+        log_steps(started)
     summary = build_index(load_documents([args.corpus]), target, workers=args.workers)
     wall, main_thread = time.perf_counter() - started, time.thread_time() - main_thread
     print(f"{summary.passages:,} passages, {summary.postings:,} postings")
