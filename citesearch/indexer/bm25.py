@@ -1,9 +1,10 @@
 """BM25 weighting: pure functions over numpy arrays, chosen through ``BM25_VARIANTS``.
 
-Each variant is an idf function of (document frequency, number of passages) and a
-term-frequency function of (tf, passage length / average length, k1, b, delta). The
-index stores ``idf * tf_part`` for every (term, passage) pair, so a query is a few
-slices and a sum. Terms absent from a passage contribute nothing, in every variant.
+Each variant is an idf function of (document frequency, number of passages), a length
+function of (passage length / average length, k1, b), computed once a passage, and a
+term-frequency function of (tf, that length part, k1, delta). The index stores
+``idf * tf_part`` for every (term, passage) pair, so a query is a few slices and a sum.
+Terms absent from a passage contribute nothing, in every variant.
 """
 
 from __future__ import annotations
