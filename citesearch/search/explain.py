@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..indexer import bm25
+from ..indexer import bm25, dfr
 from ..indexer.storage import IndexReader
 from .fusion import RRF_DEPTH
 from .options import SearchOptions
@@ -81,12 +81,12 @@ class Explainer:
         for term, count in weights.items():
             tf, at = self._tf(term, row)
             name = names.get(term, str(term))
+            rel = np.float64(length / self.scorer.avgdl)
             if kind == "bm25":
                 params = options.bm25
                 assert params is not None
                 idf = float(self.scorer.bm25_idf(params)[term])
                 variant = bm25.BM25_VARIANTS[params.variant]
-                rel = np.float64(length / self.scorer.avgdl)
                 part = float(variant.tf(np.float64(tf), bm25.length_parts(params, rel), params.k1,
                                         params.effective_delta)) if tf else 0.0
                 out.append(TermContribution(name, float(count), idf, tf, length, part, float(count) * idf * part))
@@ -94,7 +94,7 @@ class Explainer:
                 d = self.scorer.index_dfr
                 assert d is not None
                 w = float(self.reader["dfr_weights"][at]) if tf else 0.0
-                tfn = tf * float(np.log1p(d.c * self.scorer.avgdl / length)) if tf else 0.0
+                tfn = tf * float(dfr.length_norms(d, rel)) if tf else 0.0
                 part = tfn / (tfn + 1)
                 out.append(TermContribution(name, float(count), w / part if tf else 0.0, tf, length, part, count * w))
             else:
