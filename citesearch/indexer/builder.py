@@ -359,6 +359,16 @@ class _Postings(NamedTuple):
     tf: np.ndarray
 
 
+class CollectionStats(NamedTuple):
+    """The whole collection's statistics, when the postings weighed are one shard of it
+    (``sharding.py``): each term's document frequency, the passage count, each term's
+    collection frequency (In_expC2's)."""
+
+    df: np.ndarray
+    passages: int
+    cf: np.ndarray
+
+
 def _count_postings(tokens: list[np.ndarray], lengths: np.ndarray, n_terms: int) -> _Postings:
     """The term × passage frequency matrix of ``tokens`` (term ids, passage after
     passage, ``lengths[i]`` of them in passage i; in parts, as the batches came).
@@ -412,19 +422,18 @@ def _used_terms(indptr: np.ndarray, mapper: TermMapper) -> tuple[np.ndarray, lis
 
 def _weigh(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
-    collection: tuple | None = None,
+    collection: CollectionStats | None = None,
 ) -> None:
     """BM25, In_expC2 and TF-IDF weights of every posting, written as they are made. They
     are independent, and numpy lets go of the GIL in its loops: each on a thread of its
     own. (With BM25 and In_expC2 one after the other beside TF-IDF, a 10M-passage build's
     second core idled for their last 7 s: weighing took 19.0 s, on three threads 16.2.)
 
-    ``collection``: (df of every term, passage count, collection frequency of every term)
-    of the whole collection when these postings are one shard of it (``sharding.py``;
-    ``avgdl`` is then the collection's too)."""
-    if postings.tf.dtype != np.uint8 and int(postings.tf.max(initial=0)) <= np.iinfo(np.uint8).max:
-        # A quarter of the bytes to read for each weighing, and TF-IDF looks up 1 + log tf.
-        postings = postings._replace(tf=postings.tf.astype(np.uint8))
+    ``collection``: the whole collection's statistics when these postings are one shard
+    of it (``avgdl`` is then the collection's too)."""
+    # One byte a tf where they fit: a quarter of the bytes to read for each weighing, and
+    # TF-IDF looks up 1 + log tf.
+    postings = postings._replace(tf=_one_byte(postings.tf))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="citesearch-weigh") as side:
         saved = [side.submit(_save_tfidf, writer, settings, postings, len(lengths), collection)]
         if settings.dfr is not None:
@@ -436,7 +445,7 @@ def _weigh(
 
 def _save_bm25(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
-    collection: tuple | None = None,
+    collection: CollectionStats | None = None,
 ) -> None:
     """BM25 weights of every posting, and each long list's heaviest (also ``impact_indptr``).
 
@@ -444,7 +453,7 @@ def _save_bm25(
     the size of the whole index (151 MB each at 1M passages) beside TF-IDF's."""
     indptr, passages, tf = postings
     df = np.diff(indptr)
-    global_df, n_total = collection[:2] if collection is not None else (df, len(lengths))
+    global_df, n_total = (collection.df, collection.passages) if collection is not None else (df, len(lengths))
     term_idf = bm25.term_idf(settings.bm25, global_df, n_total)  # terms gone after an update: left out
     parts = bm25.length_parts(settings.bm25, lengths / avgdl)  # a passage's, once: the same values per posting
     weights = _blockwise(postings, lambda terms, a, b: bm25.weights(settings.bm25, tf[a:b], parts[passages[a:b]],
@@ -457,15 +466,14 @@ def _save_bm25(
 
 def _save_dfr(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, lengths: np.ndarray, avgdl: float,
-    collection: tuple | None = None,
+    collection: CollectionStats | None = None,
 ) -> None:
     """In_expC2 weights of every posting (``indexer/dfr.py``), and each long list's heaviest."""
     assert settings.dfr is not None
     indptr, passages, tf = postings
-    if collection is not None:
-        global_df, n_total, cf = collection
-    else:
-        global_df, n_total, cf = np.diff(indptr), len(lengths), dfr.collection_frequency(indptr, tf)
+    if collection is None:
+        collection = CollectionStats(np.diff(indptr), len(lengths), dfr.collection_frequency(indptr, tf))
+    global_df, n_total, cf = collection
     factor = dfr.term_factors(global_df, cf, n_total)
     norms = dfr.length_norms(settings.dfr, lengths / avgdl)  # a passage's, once: the same values per posting
     weights = _blockwise(postings, lambda terms, a, b: dfr.weights(tf[a:b], norms[passages[a:b]], factor[terms]))
@@ -483,12 +491,13 @@ def _blockwise(postings: _Postings, weigh) -> np.ndarray:
 
 def _save_tfidf(
     writer: IndexWriter, settings: IndexSettings, postings: _Postings, n_passages: int,
-    collection: tuple | None = None,
+    collection: CollectionStats | None = None,
 ) -> None:
     """TF-IDF weights of every posting, the idf of every term, each long list's heaviest."""
     indptr, passages, tf = postings
     weights, idf = tfidf.passage_weights(
-        settings.tfidf, indptr, passages, tf, n_passages, collection[:2] if collection is not None else None
+        settings.tfidf, indptr, passages, tf, n_passages,
+        (collection.df, collection.passages) if collection is not None else None,
     )
     writer.save_array("tfidf_weights", weights)
     writer.save_array("tfidf_idf", idf)
@@ -503,15 +512,20 @@ def _save_postings(writer: IndexWriter, postings: _Postings, passage_sources: np
     when none is above 255 (no 200-word passage has one), else two, capped there."""
     writer.save_array("postings_indptr", postings.indptr)
     writer.save_array("postings_passages", postings.passages)
-    tf = postings.tf
-    if tf.dtype != np.uint8:  # (the compiled counting gives one byte when it can)
-        if int(tf.max(initial=0)) <= np.iinfo(np.uint8).max:
-            tf = tf.astype(np.uint8)
-        else:
-            tf = np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16)
+    tf = _one_byte(postings.tf)
+    if tf.dtype != np.uint8:
+        tf = np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16)
     writer.save_array("postings_tf", tf)
     writer.save_array("passage_source", passage_sources)
     writer.save_array("passage_length", lengths)
+
+
+def _one_byte(tf: np.ndarray) -> np.ndarray:
+    """``tf`` as one byte a value if every one fits (as the compiled counting gives it
+    already), else as it is."""
+    if tf.dtype == np.uint8 or int(tf.max(initial=0)) > np.iinfo(np.uint8).max:
+        return tf
+    return tf.astype(np.uint8)
 
 
 def _manifest(

@@ -378,7 +378,8 @@ def _reweigh(target: str, vocabulary: str, collection: Collection) -> None:
             writer.replace_vocabulary(vocabulary)
             builder._save_postings(writer, postings, sources, lengths)
             builder._weigh(
-                writer, settings, postings, lengths, collection.avgdl, (global_df, collection.passages, global_cf)
+                writer, settings, postings, lengths, collection.avgdl,
+                builder.CollectionStats(global_df, collection.passages, global_cf),
             )
             m = reader.manifest
             counts = Counts(m.counts.sources, n, len(global_df), len(postings.tf), m.counts.tokens)
@@ -648,7 +649,7 @@ def apply_sharded_changes(
                     np.load(saved / "postings_tf.npy").astype(np.int32),
                 )
                 lengths = np.load(saved / "passage_length.npy")
-                builder._weigh(u.writer, settings, postings, lengths, avgdl, (df, n, cf))
+                builder._weigh(u.writer, settings, postings, lengths, avgdl, builder.CollectionStats(df, n, cf))
                 del postings, lengths
                 m = u.reader.manifest
                 counts = Counts(m.counts.sources - len(u.removed) + u.added_sources, u.passages, terms, u.postings,
