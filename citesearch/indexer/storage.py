@@ -222,8 +222,7 @@ class IndexWriter:
             shutil.copyfile(base, self.tmp / STORE)
         self.db = self._connect(base is None)
         self._paths = dict(self.db.execute("SELECT path, id FROM paths"))
-        found = self.db.execute("SELECT data FROM dictionaries WHERE name = 'text'").fetchone()
-        self._packer = Packer(found[0] if found else None)
+        self._packer = Packer(_text_dictionary(self.db))
 
     def _connect(self, new: bool) -> sqlite3.Connection:
         db = sqlite3.connect(self.tmp / STORE, check_same_thread=False)
@@ -533,6 +532,12 @@ class PassageRecord:
     source: SourceRecord
 
 
+def _text_dictionary(db: sqlite3.Connection) -> bytes | None:
+    """The dictionary a store's texts are packed with (``packing.py``), if it has one."""
+    found = db.execute("SELECT data FROM dictionaries WHERE name = 'text'").fetchone()
+    return found[0] if found else None
+
+
 def _check_shapes(path: Path, arrays: dict[str, np.ndarray], manifest: Manifest) -> None:
     """What can be checked of the arrays without reading them through: their lengths
     agree with each other (a file swapped for another index's, or cut and re-padded,
@@ -610,18 +615,12 @@ class IndexReader:
             # page in place instead of copying all 64 KiB of it (8.5 -> 3.3 us a row).
             self._db.execute(f"PRAGMA mmap_size={(data / STORE).stat().st_size}")
             tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master")}  # "not a database"
-            self._unpack = self._unpacker(tables)
+            self._unpack = Unpacker(_text_dictionary(self._db) if "dictionaries" in tables else None)
             self._db.create_function("unpack", 2, self._unpack, deterministic=True)
             self._db.execute(_DOCUMENTS if "paths" in tables else _DOCUMENTS_BEFORE_5)
         except (OSError, ValueError, EOFError, sqlite3.Error) as exc:  # EOFError: np.load of an empty file
             raise IndexCorrupt(f"index at {self.path} is damaged: {exc}") from None
         _check_shapes(self.path, self.arrays, self.manifest)
-
-    def _unpacker(self, tables: set[str]) -> Unpacker:
-        found = None
-        if "dictionaries" in tables:
-            found = self._db.execute("SELECT data FROM dictionaries WHERE name = 'text'").fetchone()  # type: ignore[union-attr]
-        return Unpacker(found[0] if found else None)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
