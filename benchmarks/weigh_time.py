@@ -20,14 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scale import rss_now_mb
 
 from citesearch.indexer import builder
 from citesearch.indexer.manifest import read_manifest
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        return int(f.read().split("VmRSS:")[1].split()[0]) / 1024
 
 
 class Folder:
@@ -49,11 +45,11 @@ def main() -> None:
     load = {n: np.load(data / f"{n}.npy") for n in names}
     postings = builder._Postings(load["postings_indptr"], load["postings_passages"], load["postings_tf"])
     lengths = load["passage_length"]
-    base, peak, done = rss_mb(), [0.0], threading.Event()
+    base, peak, done = rss_now_mb(), [0.0], threading.Event()
 
     def sample() -> None:
         while not done.wait(0.05):
-            peak[0] = max(peak[0], rss_mb())
+            peak[0] = max(peak[0], rss_now_mb())
 
     threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as out:
