@@ -95,7 +95,7 @@ static Py_ssize_t compact(int64_t *rows, double *s1, double *s2, Py_ssize_t n, P
 
 typedef struct {
     Py_buffer indptr, postings, data1, data2, terms, coefs1, narrow1, coefs2, narrow2, prefixes1, prefixes2, prefix_ptr;
-    Py_buffer acc1, acc2, mark, touched, rows, s1, s2, scratch;
+    Py_buffer acc, mark, touched, rows, s1, s2, scratch;
 } Args;
 
 static PyObject *scan(PyObject *self, PyObject *args)
@@ -104,9 +104,9 @@ static PyObject *scan(PyObject *self, PyObject *args)
     Py_ssize_t k, n_rows;
     int two;
     memset(&a, 0, sizeof a);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*pnnw*w*w*w*w*w*w*w*", &a.indptr, &a.postings, &a.data1,
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*pnnw*w*w*w*w*w*w*", &a.indptr, &a.postings, &a.data1,
                           &a.data2, &a.terms, &a.coefs1, &a.narrow1, &a.coefs2, &a.narrow2, &a.prefixes1,
-                          &a.prefixes2, &a.prefix_ptr, &two, &k, &n_rows, &a.acc1, &a.acc2, &a.mark, &a.touched,
+                          &a.prefixes2, &a.prefix_ptr, &two, &k, &n_rows, &a.acc, &a.mark, &a.touched,
                           &a.rows, &a.s1, &a.s2, &a.scratch))
         return NULL;
 
@@ -117,12 +117,12 @@ static PyObject *scan(PyObject *self, PyObject *args)
     const double *coefs1 = a.coefs1.buf, *coefs2 = a.coefs2.buf;
     const uint8_t *narrow1 = a.narrow1.buf, *narrow2 = a.narrow2.buf;
     const int64_t *prefix_ptr = a.prefix_ptr.buf;
-    double *acc1 = a.acc1.buf, *acc2 = a.acc2.buf;
+    double *acc = a.acc.buf; /* the two methods' sums side by side: one cache line a passage */
     uint8_t *mark = a.mark.buf;
     int64_t *touched = a.touched.buf, *out_rows = a.rows.buf;
     double *out1 = a.s1.buf, *out2 = a.s2.buf, *scratch = a.scratch.buf;
     Py_ssize_t m = a.terms.len / (Py_ssize_t)sizeof(int64_t);
-    Py_ssize_t block = a.acc1.len / (Py_ssize_t)sizeof(double);
+    Py_ssize_t block = a.acc.len / (Py_ssize_t)(2 * sizeof(double));
     Py_ssize_t cap = a.rows.len / (Py_ssize_t)sizeof(int64_t);
     Py_ssize_t n = 0;
     int overflow = 0;
@@ -162,28 +162,23 @@ static PyObject *scan(PyObject *self, PyObject *args)
                 touched[t] = r;
                 t += 1 - mark[r];
                 mark[r] = 1;
-                acc1[r] += n1 ? (double)(c1f * data1[p]) : c1 * (double)data1[p];
-                if (two) acc2[r] += n2 ? (double)(c2f * data2[p]) : c2 * (double)data2[p];
+                acc[2 * r] += n1 ? (double)(c1f * data1[p]) : c1 * (double)data1[p];
+                if (two) acc[2 * r + 1] += n2 ? (double)(c2f * data2[p]) : c2 * (double)data2[p];
             }
             pos[i] = p;
         }
         for (Py_ssize_t j = 0; j < t; j++) {
             int64_t r = touched[j];
-            double s1 = acc1[r], s2 = 0.0;
-            acc1[r] = 0.0;
+            double s1 = acc[2 * r], s2 = acc[2 * r + 1];
+            acc[2 * r] = acc[2 * r + 1] = 0.0;
             mark[r] = 0;
-            if (two) {
-                s2 = acc2[r];
-                acc2[r] = 0.0;
-            }
             if (!keeps(s1, f1) && !(two && keeps(s2, f2))) continue;
             if (n == cap) { /* full */
                 n = compact(out_rows, out1, out2, n, k, two, &f1, &f2, scratch);
                 if (n >= cap || n > cap - cap / 4) { /* ties hold the floors down: the caller retries with more room */
                     overflow = 1;
                     for (Py_ssize_t q = j; q < t; q++) { /* leave the scratch buffers zeroed */
-                        acc1[touched[q]] = 0.0;
-                        if (two) acc2[touched[q]] = 0.0;
+                        acc[2 * touched[q]] = acc[2 * touched[q] + 1] = 0.0;
                         mark[touched[q]] = 0;
                     }
                     break;
@@ -204,7 +199,7 @@ static PyObject *scan(PyObject *self, PyObject *args)
 
 done:;
     Py_buffer *all[] = {&a.indptr, &a.postings, &a.data1, &a.data2, &a.terms, &a.coefs1, &a.narrow1, &a.coefs2,
-                        &a.narrow2, &a.prefixes1, &a.prefixes2, &a.prefix_ptr, &a.acc1, &a.acc2, &a.mark,
+                        &a.narrow2, &a.prefixes1, &a.prefixes2, &a.prefix_ptr, &a.acc, &a.mark,
                         &a.touched, &a.rows, &a.s1, &a.s2, &a.scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) PyBuffer_Release(all[i]);
     if (PyErr_Occurred()) return NULL;
@@ -214,7 +209,7 @@ done:;
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
      "scan(indptr, postings, data1, data2, terms, coefs1, narrow1, coefs2, narrow2, prefixes1, prefixes2,"
-     " prefix_ptr, two, k, n_rows, acc1, acc2, mark, touched, rows, s1, s2, scratch) -> n: candidates holding each"
+     " prefix_ptr, two, k, n_rows, acc, mark, touched, rows, s1, s2, scratch) -> n: candidates holding each"
      " method's top k (n = -1: no room, retry with larger output buffers)."},
     {NULL, NULL, 0, NULL},
 };

@@ -61,7 +61,7 @@ class Kernel:
     """Scratch buffers for the kernel (one per Scorer: not thread-safe)."""
 
     def __init__(self) -> None:
-        self.acc = np.zeros((2, BLOCK))
+        self.acc = np.zeros(2 * BLOCK)  # the two methods' sums of a passage side by side
         self.mark = np.zeros(BLOCK, dtype=np.uint8)
         self.touched = np.zeros(BLOCK, dtype=np.int64)
         self._out: tuple[np.ndarray, ...] = ()
@@ -91,7 +91,7 @@ class Kernel:
             n = _kernels.scan(  # type: ignore[union-attr]
                 index.indptr, index.postings, data[0], data[-1], terms, *query[0], *query[1], prefixes[0], prefixes[-1],
                 index.prefix_ptr, two, k, index.n_rows,
-                self.acc[0], self.acc[1], self.mark, self.touched, rows, s1, s2, scratch,
+                self.acc, self.mark, self.touched, rows, s1, s2, scratch,
             )
             if n >= 0:
                 return rows[:n].copy(), [s1[:n].copy(), s2[:n].copy()][: len(data)]
