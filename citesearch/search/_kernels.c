@@ -155,6 +155,18 @@ static PyObject *scan(PyObject *self, PyObject *args)
             double c1 = coefs1[i], c2 = two ? coefs2[i] : 0.0;
             float c1f = (float)c1, c2f = (float)c2;
             int n1 = narrow1[i], n2 = two ? narrow2[i] : 0;
+            if (two && n1 && n2) { /* the usual query (hybrid's two runs): its own loop, without the tests */
+                for (; p < e; p++) {
+                    int64_t r = postings[p];
+                    if (r >= limit) break;
+                    r -= base;
+                    touched[t] = r;
+                    t += 1 - mark[r];
+                    mark[r] = 1;
+                    acc[2 * r] += (double)(c1f * data1[p]);
+                    acc[2 * r + 1] += (double)(c2f * data2[p]);
+                }
+            }
             for (; p < e; p++) {
                 int64_t r = postings[p];
                 if (r >= limit) break;
