@@ -136,3 +136,34 @@ def data_dir(index: Path) -> Path:
 
     data = read_manifest(index).data
     return index / data if data else index
+
+
+def as_format(index: Path, version: int) -> None:
+    """Lay a freshly built index out as format ``version`` did where it differs from the
+    current one: before 6, the passages' ordinals and offsets were the store's table
+    ``passages``, not arrays. (What else changed with the versions, this index does not
+    use: its titles, paths and packed texts read the same in any of them.)"""
+    import sqlite3
+
+    import numpy as np
+
+    manifest = index / "manifest.json"
+    data = json.loads(manifest.read_text())
+    folder = data_dir(index)
+    if version < 6:
+        spans = [np.load(folder / f"passage_{f}.npy") for f in ("source", "ordinal", "start", "end")]
+        db = sqlite3.connect(folder / "store.sqlite")
+        db.execute(
+            'CREATE TABLE passages (row INTEGER PRIMARY KEY, source INTEGER NOT NULL, ordinal INTEGER NOT NULL, '
+            'start INTEGER NOT NULL, "end" INTEGER NOT NULL)'
+        )
+        rows = [(row, *span) for row, span in enumerate(zip(*(a.tolist() for a in spans)))]
+        db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
+        db.commit()
+        db.close()
+        data["files"]["store.sqlite"]["bytes"] = (folder / "store.sqlite").stat().st_size
+        for name in ("passage_ordinal", "passage_start", "passage_end"):
+            (folder / f"{name}.npy").unlink()
+            del data["files"][f"{name}.npy"]
+    data["format_version"] = version
+    manifest.write_text(json.dumps(data))

@@ -9,7 +9,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import SHARED, data_dir, needs_shared
+from conftest import SHARED, as_format, data_dir, needs_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,7 @@ from citesearch.corpus.formats import read_html, read_markdown, read_rst
 from citesearch.errors import CorpusError, IndexNotFound, IndexVersionError, NoInputError, QuerySyntaxError
 from citesearch.indexer import builder
 from citesearch.indexer.analysis import AnalyzerConfig, Tokenizer
-from citesearch.indexer.builder import build_index
+from citesearch.indexer.builder import IndexSettings, build_index
 from citesearch.indexer.manifest import FORMAT_VERSION
 from citesearch.search.citations import number_sources
 from citesearch.search.fusion import linear, rrf
@@ -168,7 +168,7 @@ def test_jsonl_parsed_by_the_workers_builds_what_documents_build(tmp_path, monke
     assert reports["workers"].duplicates == ["r1 (" + (tmp_path / "c.jsonl").as_posix() + ")"]
     for path in data_dir(tmp_path / "documents").glob("*.npy"):
         assert np.array_equal(np.load(path), np.load(data_dir(tmp_path / "workers") / path.name)), path.name
-    for table in ("sources", "passages", "terms", "forms"):
+    for table in ("sources", "terms", "forms"):  # (the passages' offsets are arrays)
         assert _store(tmp_path / "workers", table) == _store(tmp_path / "documents", table), table
 
 
@@ -381,11 +381,31 @@ def test_a_one_line_documents_title_is_stored_once_and_read_back(tmp_path):
 
 
 def test_an_index_of_the_previous_format_version_is_read(built_index):
-    m = json.loads((built_index / "manifest.json").read_text())
-    m["format_version"] = 2  # every title stored; the same reading works
-    (built_index / "manifest.json").write_text(json.dumps(m))
+    as_format(built_index, 2)  # every title stored; the same reading works
     with Index.open(built_index) as index:
         assert index.search("iceland title:volcanoes").results
+
+
+def test_passages_read_from_a_format_5_store_are_those_of_format_6(tiny_corpus, tmp_path):
+    for name in ("v5", "v6"):
+        build_index(load_documents([tiny_corpus]), tmp_path / name, IndexSettings(passage_words=8))
+    as_format(tmp_path / "v5", 5)
+    seen = []
+    for name in ("v5", "v6"):
+        with Index.open(tmp_path / name) as index:
+            reader = index.reader
+            assert (reader.manifest.format_version, "passage_start" in reader.arrays) == (int(name[1]), name == "v6")
+            rows = list(range(reader.n_passages))
+            sources = index.sources()
+            assert sum(s.passages for s in sources) == len(rows) and max(s.passages for s in sources) > 1
+            seen.append((
+                index.search("iceland volcanoes", k=5).to_dict(),
+                reader.passage_ids(rows), reader.passage_texts(rows), reader.passage_arrays(),
+                sources, [index.lookup(s.id) for s in sources], index.lookup(reader.passage_ids([3])[3]),
+            ))
+    v5, v6 = seen
+    assert v5[:3] == v6[:3] and v5[4:] == v6[4:]
+    assert all(np.array_equal(x, y) for x, y in zip(v5[3], v6[3]))
 
 
 def test_verify_detects_a_changed_file(built_index):

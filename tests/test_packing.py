@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import data_dir, fails, ok
+from conftest import as_format, data_dir, fails, ok
 
 from citesearch.indexer import packing
 from citesearch.indexer.packing import Packer, Unpacker
@@ -123,10 +123,7 @@ def test_an_index_of_format_4_is_read_but_not_changed(tmp_path):
     docs.mkdir()
     (docs / "a.txt").write_text("Lava flows downhill.")
     ok("index", docs, "--index", tmp_path / "idx")
-    manifest = tmp_path / "idx" / "manifest.json"
-    data = json.loads(manifest.read_text())
-    data["format_version"] = 4
-    manifest.write_text(json.dumps(data))
+    as_format(tmp_path / "idx", 4)
     assert "Lava" in ok("search", "lava", "--index", tmp_path / "idx").output
     (docs / "b.txt").write_text("Ash falls.")
     result = fails("index", docs, "--index", tmp_path / "idx")

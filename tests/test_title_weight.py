@@ -40,7 +40,8 @@ def _corpus(root: Path) -> Path:
 
 
 def _arrays(index: Path) -> dict[str, np.ndarray]:
-    names = ("postings_indptr", "postings_passages", "postings_tf", "passage_length", "passage_source")
+    names = ("postings_indptr", "postings_passages", "postings_tf", "passage_length", "passage_source",
+             "passage_ordinal", "passage_start", "passage_end")
     return {name: np.load(data_dir(index) / f"{name}.npy") for name in names}
 
 
@@ -69,7 +70,7 @@ def _same(a: Path, b: Path) -> None:
     assert names == sorted(p.name for p in data_dir(b).glob("*.npy"))
     for name in names:
         assert (data_dir(a) / name).read_bytes() == (data_dir(b) / name).read_bytes(), name
-    for table in ("sources", "passages", "terms", "forms"):
+    for table in ("sources", "terms", "forms"):  # (the passages' offsets are arrays)
         sql = f"SELECT * FROM {table} ORDER BY 1"
         assert _rows(a, sql) == _rows(b, sql), table
 
@@ -89,14 +90,14 @@ def test_the_title_terms_count_weight_times_in_the_first_passage_only(tmp_path, 
     corpus = _corpus(tmp_path / "corpus")
     one, more = _build(corpus, tmp_path / "w1", 1), _build(corpus, tmp_path / f"w{weight}", weight)
     # The text, the passages' offsets and the vocabulary are the same.
-    for table in ("sources", "passages", "terms", "forms"):
+    for table in ("sources", "terms", "forms"):  # (the passages' offsets are arrays)
         sql = f"SELECT * FROM {table} ORDER BY 1"
         assert _rows(one, sql) == _rows(more, sql), table
     a, b = _arrays(one), _arrays(more)
-    assert (a["passage_source"] == b["passage_source"]).all()
+    for name in ("passage_source", "passage_ordinal", "passage_start", "passage_end"):
+        assert (a[name] == b[name]).all(), name
     index = Index.open(one)
-    firsts = {source: passage for passage, source, ordinal in _rows(one, "SELECT row, source, ordinal FROM passages")
-              if ordinal == 0}
+    firsts = {int(a["passage_source"][p]): int(p) for p in np.flatnonzero(a["passage_ordinal"] == 0)}
     grown = np.zeros(len(a["passage_length"]), dtype=np.int64)
     for row, doc_id, title in _rows(one, "SELECT row, id, title FROM sources"):
         declared = title is not None and doc_id != "untitled"  # NULL: title == text

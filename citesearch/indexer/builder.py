@@ -54,7 +54,7 @@ from .blocks import term_blocks
 from .impacts import PREFIX, impact_prefixes
 from .manifest import DEFAULT_METHOD, Counts, Manifest
 from .numbering import FormIds
-from .storage import IndexWriter, sha256_of, source_row, writing
+from .storage import IndexWriter, PassageArrays, sha256_of, source_row, writing
 
 try:
     from . import _counting
@@ -285,37 +285,28 @@ def _admitted(
 
 
 class _StoreRows:
-    """The store's rows of the admitted documents (``sources``) and of their passages
-    (``passages``), numbered across batches, written on the store's thread; and, for
-    the arrays, each passage's source row and length in tokens."""
+    """The store's rows of the admitted documents (``sources``), numbered across batches,
+    written on the store's thread; and their passages' arrays (:class:`PassageArrays`)."""
 
     def __init__(self, writer: IndexWriter):
         self.writer = writer
         self.sources = 0
         self.passages = 0
-        self._owners: list[np.ndarray] = []
-        self._lengths: list[np.ndarray] = []
+        self._parts: list[PassageArrays] = []
 
     def add(self, sources: list[tuple], analyzed: _Analyzed) -> None:
         counts = analyzed.passage_counts
         owners = np.repeat(np.arange(self.sources, self.sources + len(sources), dtype=np.int32), counts)
         ordinals = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)
         self.writer.add_sources([(row, *source) for row, source in enumerate(sources, self.sources)])
-        rows = range(self.passages, self.passages + len(owners))
-        starts, ends = analyzed.bounds[:, 0].tolist(), analyzed.bounds[:, 1].tolist()
-        self.writer.add_passages(list(zip(rows, owners.tolist(), ordinals.tolist(), starts, ends)))
-        self._owners.append(owners)
-        self._lengths.append(analyzed.lengths)
+        bounds = analyzed.bounds
+        self._parts.append(PassageArrays(owners, analyzed.lengths, ordinals, bounds[:, 0], bounds[:, 1]))
         self.sources += len(sources)
         self.passages += len(owners)
 
-    def passage_sources(self) -> np.ndarray:
-        """The source row of every passage."""
-        return np.concatenate(self._owners)
-
-    def passage_lengths(self) -> np.ndarray:
-        """The tokens of every passage (stop words left out)."""
-        return np.concatenate(self._lengths)
+    def passage_arrays(self) -> PassageArrays:
+        """Every passage's arrays, in row order."""
+        return PassageArrays.joined(self._parts) if self._parts else PassageArrays(*([np.zeros(0, np.int32)] * 5))
 
 
 # -- 4. number terms ---------------------------------------------------------------------
@@ -507,17 +498,16 @@ def _save_tfidf(
 # -- 7. write --------------------------------------------------------------------------------
 
 
-def _save_postings(writer: IndexWriter, postings: _Postings, passage_sources: np.ndarray, lengths: np.ndarray) -> None:
-    """The matrix, and each passage's source row and length. Frequencies take one byte
-    when none is above 255 (no 200-word passage has one), else two, capped there."""
+def _save_postings(writer: IndexWriter, postings: _Postings, passages: PassageArrays) -> None:
+    """The matrix, and the passages' arrays. Frequencies take one byte when none is above
+    255 (no 200-word passage has one), else two, capped there."""
     writer.save_array("postings_indptr", postings.indptr)
     writer.save_array("postings_passages", postings.passages)
     tf = _one_byte(postings.tf)
     if tf.dtype != np.uint8:
         tf = np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16)
     writer.save_array("postings_tf", tf)
-    writer.save_array("passage_source", passage_sources)
-    writer.save_array("passage_length", lengths)
+    writer.save_passages(passages)
 
 
 def _one_byte(tf: np.ndarray) -> np.ndarray:
@@ -730,13 +720,14 @@ def build_index(
             )
         writer.sources_done()
         log.debug("read, split and tokenized %d passages: %.1f s", rows.passages, time.perf_counter() - started)
-        lengths = rows.passage_lengths()
+        passages = rows.passage_arrays()
+        lengths = passages.length
         postings = _count_postings(term_ids.tokens(), lengths, len(mapper.terms_by_id))
         log.debug("counted %d postings: %.1f s", len(postings.tf), time.perf_counter() - started)
         indptr, terms, forms = _used_terms(postings.indptr, mapper)
         postings = postings._replace(indptr=indptr)
         writer.add_vocabulary(terms, np.diff(indptr), forms)  # on the store thread, meanwhile
-        _save_postings(writer, postings, rows.passage_sources(), lengths)
+        _save_postings(writer, postings, passages)
         avgdl = float(lengths.mean())
         _weigh(writer, settings, postings, lengths, avgdl)
         log.debug("arrays and vocabulary written: %.1f s", time.perf_counter() - started)

@@ -34,11 +34,13 @@ from .locking import writer_lock
 from .tfidf import TfidfParams
 
 FORMAT = "citesearch-index"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # 3 may leave a title out (NULL) when it is the whole text; 4 keeps the files in a
 # generation folder and may have gaps in source rows and term ids (after updates); 5 packs
-# texts (zstd, indexer/packing.py) and lists each source path once (table paths).
-READABLE_VERSIONS = (2, 3, 4, 5)
+# texts (zstd, indexer/packing.py) and lists each source path once (table paths); 6 keeps
+# the passages' ordinals and offsets in arrays, beside their sources and lengths, not in
+# the store's table passages.
+READABLE_VERSIONS = (2, 3, 4, 5, 6)
 MANIFEST = "manifest.json"
 
 METHODS = ("bm25", "tfidf", "dfr", "hybrid")

@@ -57,6 +57,7 @@ from .manifest import Counts, FileEntry, Manifest, read_manifest, write_manifest
 from .storage import (
     IndexReader,
     IndexWriter,
+    PassageArrays,
     _current_data,
     _fsync,
     _next_generation,
@@ -372,11 +373,11 @@ def _reweigh(target: str, vocabulary: str, collection: Collection) -> None:
         if not matrix.has_canonical_format:
             raise RuntimeError("renumbered postings are not in term-major passage order")
         postings = builder._Postings(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data)
-        lengths = np.asarray(reader["passage_length"])
-        sources = np.asarray(reader["passage_source"])
+        passages = reader.passage_arrays()
+        lengths = passages.length
         with writing(target, base=reader) as writer:
             writer.replace_vocabulary(vocabulary)
-            builder._save_postings(writer, postings, sources, lengths)
+            builder._save_postings(writer, postings, passages)
             builder._weigh(
                 writer, settings, postings, lengths, collection.avgdl,
                 builder.CollectionStats(global_df, collection.passages, global_cf),
@@ -677,7 +678,7 @@ def apply_sharded_changes(
     return counts
 
 
-_UNCHANGED = ("postings_passages", "postings_tf", "passage_source", "passage_length")
+_UNCHANGED = ("postings_passages", "postings_tf", *(f"passage_{f}" for f in PassageArrays._fields))
 
 
 def _renumbered_shard(
@@ -709,12 +710,13 @@ def _renumbered_shard(
         if documents:
             rows, term_ids = add_documents(writer, mapper, documents, settings, first, int(live.sum()), workers)
             u.added_sources = rows.sources - first
-        postings, lengths, sources = _merged(reader, live, rows, term_ids, mapper.n_terms)
+        postings, passages = _merged(reader, live, rows, term_ids, mapper.n_terms)
+        lengths = passages.length
         u.passages, u.tokens, u.postings = len(lengths), int(lengths.sum(dtype=np.int64)), len(postings.tf)
         u.df = np.diff(postings.indptr)
         u.cf = dfr.collection_frequency(postings.indptr, postings.tf)
         if u.passages:
-            builder._save_postings(writer, postings, sources, lengths)
+            builder._save_postings(writer, postings, passages)
         return u
     except BaseException:
         writer.abort()

@@ -4,16 +4,18 @@
     format version, analyzer / passage / scoring settings, counts and file checksums.
 ``store.sqlite``
     ``sources`` (one row per document, with its full text; its title is NULL when it is
-    the whole text, so a one-line document is stored once), ``passages`` (character
-    offsets into their source), ``terms`` (term, document frequency) and ``forms``
+    the whole text, so a one-line document is stored once), ``terms`` (term, document
+    frequency) and ``forms``
     (surface form → term id, stop words as -1): what the query path needs instead of
     a stemmer.
 ``*.npy``
     a term-major compressed sparse matrix over passages, shared by both scorers:
     ``postings_indptr`` (terms + 1), ``postings_passages`` (passage row ids),
     ``postings_tf``, ``bm25_weights``, ``tfidf_weights`` and (unless the manifest has no
-    ``dfr``) ``dfr_weights`` (one value per posting); ``passage_source`` and
-    ``passage_length`` (one value per passage); ``tfidf_idf`` (one value per term);
+    ``dfr``) ``dfr_weights`` (one value per posting); ``passage_source``,
+    ``passage_length``, ``passage_ordinal``, ``passage_start`` and ``passage_end`` (one
+    value per passage: :class:`PassageArrays`; before format 6 the last three were the
+    store's table ``passages``); ``tfidf_idf`` (one value per term);
     ``bm25_impacts``, ``tfidf_impacts`` and ``dfr_impacts``, each long list's heaviest
     postings, indexed by ``impact_indptr`` (see ``impacts.py``).
     All are memory-mapped when read, as plain arrays.
@@ -41,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,14 +68,40 @@ ARRAYS = (
     "passage_length",
     "dfr_weights",
     "dfr_impacts",
+    "passage_ordinal",
+    "passage_start",
+    "passage_end",
 )
 DFR_ARRAYS = ("dfr_weights", "dfr_impacts")
 """Stored only for a manifest with ``dfr`` (an index built before them has none)."""
+SPAN_ARRAYS = ("passage_ordinal", "passage_start", "passage_end")
+"""Stored from format 6 (before, the store's table ``passages`` held them)."""
 
 
 def arrays_of(manifest: Manifest) -> tuple[str, ...]:
     """The arrays an index with this manifest has."""
-    return ARRAYS if manifest.dfr is not None else tuple(a for a in ARRAYS if a not in DFR_ARRAYS)
+    absent = (DFR_ARRAYS if manifest.dfr is None else ()) + (SPAN_ARRAYS if manifest.format_version < 6 else ())
+    return tuple(a for a in ARRAYS if a not in absent)
+
+
+class PassageArrays(NamedTuple):
+    """What an index keeps of each passage, an array each (``passage_*.npy``), aligned
+    with the passage rows."""
+
+    source: np.ndarray  # its source's row
+    length: np.ndarray  # its tokens, stop words left out
+    ordinal: np.ndarray  # its place among its source's passages, from 0
+    start: np.ndarray  # where it starts and ends in its source's text (characters)
+    end: np.ndarray
+
+    @classmethod
+    def joined(cls, parts: list[PassageArrays]) -> PassageArrays:
+        return cls(*(np.concatenate([p[i] for p in parts]).astype(np.int32) for i in range(len(cls._fields))))
+
+    def take(self, which: np.ndarray) -> PassageArrays:
+        """The passages ``which`` (a mask or rows) selects, in order."""
+        return PassageArrays(*(a[which] for a in self))
+
 
 SCHEMA = """
 CREATE TABLE paths (
@@ -90,13 +119,6 @@ CREATE TABLE sources (
 CREATE TABLE dictionaries (
     name TEXT PRIMARY KEY,
     data BLOB NOT NULL
-);
-CREATE TABLE passages (
-    row INTEGER PRIMARY KEY,
-    source INTEGER NOT NULL REFERENCES sources(row),
-    ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL
 );
 CREATE TABLE terms (
     id INTEGER PRIMARY KEY,
@@ -135,20 +157,6 @@ CREATE TEMP VIEW documents AS SELECT s.row AS row, s.id AS id, p.path AS path, s
 FROM sources s JOIN paths p ON p.id = s.path
 """
 _DOCUMENTS_BEFORE_5 = "CREATE TEMP VIEW documents AS SELECT *, text AS packed FROM sources"
-
-# The passages of the sources that remain, renumbered 0, 1, ... in their order.
-_RENUMBER_PASSAGES = """
-CREATE TABLE kept_passages (
-    row INTEGER PRIMARY KEY, source INTEGER NOT NULL REFERENCES sources(row), ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL
-);
-INSERT INTO kept_passages
-    SELECT row_number() OVER (ORDER BY p.row) - 1, p.source, p.ordinal, p.start, p."end"
-    FROM passages p WHERE p.source IN (SELECT row FROM sources) ORDER BY p.row;
-DROP TABLE passages;
-ALTER TABLE kept_passages RENAME TO passages;
-"""
-
 
 def source_row(doc_id: str, path: str, title: str, text: str, metadata: dict) -> tuple[str, str, str | None, str, str]:
     """A document's row of the ``sources`` table, but for its row number."""
@@ -284,9 +292,6 @@ class IndexWriter:
             "sources", [(r, i, paths[p], t, x, None if m == "{}" else m) for (r, i, p, t, _, m), x in zip(ready, texts)]
         )
 
-    def add_passages(self, rows: list[tuple[int, int, int, int, int]]) -> None:
-        self._call(self._insert, "passages", rows)
-
     def add_vocabulary(self, terms: list[str], df: np.ndarray, forms: dict[str, int]) -> None:
         self._call(self._insert, "terms", list(zip(range(len(terms)), terms, df.tolist())))
         self._call(self._insert, "forms", list(forms.items()))
@@ -308,13 +313,11 @@ class IndexWriter:
     # -- an update's changes to a copied store (``updating.py``) --
 
     def remove_sources(self, rows: list[int]) -> None:
-        """Delete sources, and renumber the passages of the others densely, in their order
-        (all in SQLite: a window function, no round trip per row)."""
+        """Delete sources (their passages go from the arrays the update saves)."""
         if not rows:
             return
         self._call(self._run, "DELETE FROM sources WHERE row = ?", [(r,) for r in rows])
         self._removed = True
-        self._call(self._run, _RENUMBER_PASSAGES, None)
 
     def update_vocabulary(
         self,
@@ -375,6 +378,10 @@ class IndexWriter:
         except sqlite3.Error as exc:  # "database or disk is full", most likely
             raise CitesearchError(f"{self.tmp / STORE}: {exc}", hint="Free some space and run again.") from None
         self._thread.shutdown()
+
+    def save_passages(self, passages: PassageArrays) -> None:
+        for field, array in zip(PassageArrays._fields, passages):
+            self.save_array(f"passage_{field}", np.asarray(array, dtype=np.int32))
 
     def save_array(self, name: str, array: np.ndarray) -> None:
         if name not in ARRAYS:
@@ -550,7 +557,7 @@ def _check_shapes(path: Path, arrays: dict[str, np.ndarray], manifest: Manifest)
         and all(a.ndim == 1 for a in arrays.values())
         and int(arrays["postings_indptr"][-1]) == n_postings
         and all(len(arrays[name]) == n_postings for name in per_posting)
-        and len(arrays["passage_length"]) == len(arrays["passage_source"]) == manifest.counts.passages
+        and all(len(a) == manifest.counts.passages for name, a in arrays.items() if name.startswith("passage_"))
         and len(arrays["tfidf_idf"]) == n_terms
         and len(arrays["impact_indptr"]) == n_terms + 1
         and int(arrays["impact_indptr"][-1]) == len(arrays["bm25_impacts"]) == len(arrays["tfidf_impacts"])
@@ -593,6 +600,7 @@ class IndexReader:
         self.postings = self.arrays["postings_passages"]
         self.n_passages = self.manifest.counts.passages
         self.stopwords = self.manifest.stopwords
+        self._counts: np.ndarray | None = None  # passages per source row, counted when first asked
 
     def _open(self) -> None:
         data = self.data_dir
@@ -702,27 +710,54 @@ class IndexReader:
 
     # -- records: every query of the store's tables is here --------------------------
 
+    def passage_arrays(self) -> PassageArrays:
+        """Every passage's arrays (the store's table for the last three, before format 6)."""
+        a = self.arrays
+        if self.manifest.format_version >= 6:
+            return PassageArrays(*(a[f"passage_{f}"] for f in PassageArrays._fields))
+        spans = np.array(self.db.execute('SELECT ordinal, start, "end" FROM passages ORDER BY row').fetchall(),
+                         dtype=np.int64).reshape(-1, 3)
+        return PassageArrays(a["passage_source"], a["passage_length"], spans[:, 0], spans[:, 1], spans[:, 2])
+
+    def _spans(self, rows) -> dict[int, tuple[int, int, int, int]]:
+        """(source row, ordinal, start, end) of each of the passage ``rows`` the index has."""
+        rows = [int(r) for r in rows]
+        if self.manifest.format_version < 6:
+            sql = 'SELECT row, source, ordinal, start, "end" FROM passages WHERE row IN ({marks})'
+            return {row: tuple(rest) for row, *rest in self.select_in(sql, rows)}  # type: ignore[misc]
+        rows = [r for r in dict.fromkeys(rows) if 0 <= r < self.n_passages]
+        at = np.array(rows, dtype=np.int64)
+        columns = (self.arrays[f"passage_{f}"][at].tolist() for f in ("source", "ordinal", "start", "end"))
+        return dict(zip(rows, zip(*columns)))
+
+    def _passage_counts(self) -> dict[int, int] | np.ndarray:
+        """How many passages each source row has (indexable by source row)."""
+        if self.manifest.format_version < 6:
+            return dict(self.db.execute("SELECT source, count(*) FROM passages GROUP BY source").fetchall())
+        if self._counts is None:
+            self._counts = np.bincount(self.arrays["passage_source"])
+        return self._counts
+
+    def _count(self, source: int) -> int:
+        counts = self._passage_counts()
+        if isinstance(counts, dict):
+            return counts.get(source, 0)
+        return int(counts[source]) if source < len(counts) else 0
+
     def passage_ids(self, rows) -> dict[int, str]:
         """``doc_id#ordinal`` of each passage row."""
-        return dict(
-            self.select_in(
-                "SELECT p.row, s.id || '#' || p.ordinal FROM passages p JOIN sources s ON s.row = p.source "
-                "WHERE p.row IN ({marks})",
-                [int(r) for r in rows],
-            )
-        )
+        spans = self._spans(rows)
+        ids = self.source_ids({source for source, *_ in spans.values()})
+        return {row: f"{ids[source]}#{ordinal}" for row, (source, ordinal, _, _) in spans.items() if source in ids}
 
     def source_ids(self, rows) -> dict[int, str]:
         return dict(self.select_in("SELECT row, id FROM sources WHERE row IN ({marks})", [int(r) for r in rows]))
 
     def passage_texts(self, rows) -> dict[int, str]:
-        return dict(
-            self.select_in(
-                'SELECT p.row, substr(s.text, p.start + 1, p."end" - p.start) FROM passages p '
-                "JOIN documents s ON s.row = p.source WHERE p.row IN ({marks})",
-                [int(r) for r in rows],
-            )
-        )
+        spans = self._spans(rows)
+        sources = {source for source, *_ in spans.values()}
+        texts = dict(self.select_in("SELECT row, text FROM documents WHERE row IN ({marks})", sources))
+        return {row: texts[source][start:end] for row, (source, _, start, end) in spans.items() if source in texts}
 
     def passages(self, rows) -> dict[int, PassageRecord]:
         """Each passage row's record, with its source's. A row the store does not have
@@ -738,13 +773,20 @@ class IndexReader:
         return found
 
     def _passages(self, rows: set[int]) -> dict[int, PassageRecord]:
+        spans = self._spans(rows)
+        sources = {
+            row: rest
+            for row, *rest in self.select_in(
+                "SELECT row, id, path, title, packed FROM documents WHERE row IN ({marks})",
+                {source for source, *_ in spans.values()},
+            )
+        }
         found = {}
-        # The texts unpacked here rather than by SQLite: once a row, without the round trip.
-        for row, source, sid, path, title, ordinal, start, end, packed in self.select_in(
-            'SELECT p.row, s.row, s.id, s.path, s.title, p.ordinal, p.start, p."end", s.packed '
-            "FROM passages p JOIN documents s ON s.row = p.source WHERE p.row IN ({marks})",
-            [int(r) for r in rows],
-        ):
+        for row, (source, ordinal, start, end) in spans.items():
+            if source not in sources:
+                continue
+            sid, path, title, packed = sources[source]
+            # The texts unpacked here rather than by SQLite: once a row, without the round trip.
             text = self._unpack(source, packed)
             record = SourceRecord(source, sid, path, text if title is None else title)
             found[row] = PassageRecord(row, ordinal, start, end, text[start:end], record)
@@ -775,17 +817,14 @@ class IndexReader:
     def sources(self, pattern: str | None = None) -> Iterator[SourceRecord]:
         """Every source (or those whose path or id matches the glob), in row order, with
         its passage count (counted in one pass over the passages)."""
-        sql = (
-            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), COALESCE(n.passages, 0) FROM documents s "
-            "LEFT JOIN (SELECT source, count(*) AS passages FROM passages GROUP BY source) n ON n.source = s.row"
-        )
+        sql = "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text) FROM documents s"
         if pattern is None:
             rows = self.db.execute(sql + " ORDER BY s.row")
         else:
             where = " WHERE s.path GLOB ?1 OR s.path GLOB '*/' || ?1 OR s.id GLOB ?1 ORDER BY s.row"
             rows = self.db.execute(sql + where, (pattern,))
-        for row, sid, path, title, count in rows:
-            yield SourceRecord(row, sid, path, title, count)
+        for row, sid, path, title in rows:
+            yield SourceRecord(row, sid, path, title, self._count(row))
 
     def source_by_id(self, doc_id: str) -> SourceRecord | None:
         return self._one_source("s.id = ?", doc_id)
@@ -798,12 +837,11 @@ class IndexReader:
         return next(self._sources_where(where, value), None)
 
     def _sources_where(self, where: str, value: str) -> Iterator[SourceRecord]:
-        for found in self.db.execute(
-            "SELECT s.row, s.id, s.path, COALESCE(s.title, s.text), "
-            f"(SELECT count(*) FROM passages p WHERE p.source = s.row) FROM documents s WHERE {where} ORDER BY s.row",
+        for row, sid, path, title in self.db.execute(
+            f"SELECT s.row, s.id, s.path, COALESCE(s.title, s.text) FROM documents s WHERE {where} ORDER BY s.row",
             (value,),
         ):
-            yield SourceRecord(*found)
+            yield SourceRecord(row, sid, path, title, self._count(row))
 
     def source_text(self, row: int) -> tuple[str, dict]:
         """A source's full text and metadata."""
@@ -813,11 +851,14 @@ class IndexReader:
     def passages_of(self, source: SourceRecord) -> list[PassageRecord]:
         """A source's passages, in order."""
         text, _ = self.source_text(source.row)
+        if self.manifest.format_version < 6:
+            sql = 'SELECT row, source, ordinal, start, "end" FROM passages WHERE source = ?'
+            spans = {row: tuple(rest) for row, *rest in self.db.execute(sql, (source.row,))}
+        else:
+            spans = self._spans(np.flatnonzero(self.arrays["passage_source"] == source.row))
         return [
             PassageRecord(row, ordinal, start, end, text[start:end], source)
-            for row, ordinal, start, end in self.db.execute(
-                'SELECT row, ordinal, start, "end" FROM passages WHERE source = ? ORDER BY ordinal', (source.row,)
-            )
+            for row, (_, ordinal, start, end) in sorted(spans.items(), key=lambda item: item[1][1])
         ]
 
     def terms_with_prefix(self, prefix: str, limit: int) -> list[int]:

@@ -40,7 +40,7 @@ from .analysis import TermMapper
 from .builder import input_row
 from .locking import writer_lock
 from .manifest import Counts
-from .storage import IndexReader, remove_debris, source_row, writing
+from .storage import IndexReader, PassageArrays, remove_debris, source_row, writing
 
 
 @dataclass
@@ -215,13 +215,13 @@ def apply_changes(target: Path, reader: IndexReader, changes: _Changes, workers:
     if changes.documents:
         builder._import_nltk(mapper)
     with builder._collector_paused(), writing(target, base=reader) as writer:
-        # Sources: the removed go, the new get rows after the last.
         # Sources: the removed go, the new get rows after the last. Passages: the kept ones
         # renumbered densely, in their order, then the new ones.
         writer.remove_sources(removed.tolist())
         next_source = reader.next_source_row()
         rows, term_ids = add_documents(writer, mapper, changes.documents, settings, next_source, kept, workers)
-        postings, lengths, passage_sources = _merged(reader, live, rows, term_ids, mapper.n_terms)
+        postings, passages = _merged(reader, live, rows, term_ids, mapper.n_terms)
+        lengths = passages.length
         if not len(lengths):
             raise CitesearchError(
                 f"the update would leave the index at {target} with no passages",
@@ -230,7 +230,7 @@ def apply_changes(target: Path, reader: IndexReader, changes: _Changes, workers:
         _update_vocabulary(writer, reader, mapper, np.diff(postings.indptr))
         writer.set_inputs(changes.inputs)
         writer.forget_inputs(changes.forget)
-        builder._save_postings(writer, postings, passage_sources, lengths)
+        builder._save_postings(writer, postings, passages)
         avgdl = float(lengths.mean())
         builder._weigh(writer, settings, postings, lengths, avgdl)
         df = np.diff(postings.indptr)
@@ -267,17 +267,16 @@ def add_documents(
 
 def _merged(
     reader: IndexReader, live: np.ndarray, rows: builder._StoreRows, term_ids: builder._TermIds, n_terms: int
-) -> tuple[builder._Postings, np.ndarray, np.ndarray]:
-    """The frequency matrix of the kept passages (renumbered) and the new ones; and every
-    passage's length and source row.
+) -> tuple[builder._Postings, PassageArrays]:
+    """The frequency matrix of the kept passages (renumbered) and the new ones; and their
+    arrays.
 
     Both parts are term-major with passages ascending, and every new passage comes after
     every kept one, so each term's list is its kept postings, then its new ones: the new
     are inserted at the ends of the kept lists, in linear time, without sorting."""
     indptr, passages, tf = reader["postings_indptr"], reader["postings_passages"], reader["postings_tf"]
     kept = int(live.sum())
-    lengths = [reader["passage_length"][live]]
-    sources = [reader["passage_source"][live]]
+    parts = [reader.passage_arrays().take(live)]
     kept_counts = np.zeros(n_terms, dtype=np.int64)
     kept_counts[: len(indptr) - 1] = np.diff(indptr)
     if kept < len(live):
@@ -291,8 +290,9 @@ def _merged(
         old_passages, old_tf = renumbered[passages[keep]], tf[keep]
     else:
         old_passages, old_tf = np.asarray(passages), np.asarray(tf)
-    if rows._lengths:
-        new_lengths = rows.passage_lengths()
+    if rows._parts:
+        new = rows.passage_arrays()
+        new_lengths = new.length
         new_indptr, new_passages, new_tf = builder._count_postings(term_ids.tokens(), new_lengths, n_terms)
         new_counts = np.diff(new_indptr)
         # Each term's new postings go after its kept ones (np.insert keeps their order).
@@ -300,13 +300,12 @@ def _merged(
         out_passages = np.insert(old_passages.astype(np.int32), at, (new_passages + kept).astype(np.int32))
         out_tf = np.insert(old_tf.astype(np.int32), at, new_tf)
         merged_counts = kept_counts + new_counts
-        lengths.append(new_lengths)
-        sources.append(rows.passage_sources())
+        parts.append(new)
     else:
         out_passages, out_tf, merged_counts = old_passages.astype(np.int32), old_tf.astype(np.int32), kept_counts
     merged_indptr = np.concatenate([[0], np.cumsum(merged_counts)])
     postings = builder._Postings(merged_indptr.astype(np.int64), out_passages, out_tf)
-    return postings, np.concatenate(lengths).astype(np.int32), np.concatenate(sources).astype(np.int32)
+    return postings, PassageArrays.joined(parts)
 
 
 def _update_vocabulary(
