@@ -132,6 +132,28 @@ def test_explanations_and_records_equal_the_single_index(pair):
 
 
 @pytest.mark.parametrize("pair", ["cisi"], indirect=True)
+def test_citing_a_text_equals_the_single_index(pair):
+    """Claims from documents in each shard, and one no document supports: the claims,
+    their support, citations and sources, and the check of a text's own citations."""
+    single, sharded, _, _ = pair
+    sources = single.sources()
+    picked = [sources[i] for i in (3, len(sources) // 2, len(sources) - 4)]
+    claims = []
+    for source in picked:
+        first = single.lookup(source.id)[1][0].text
+        claims.append(first.split(". ")[0].rstrip(".") + ".")
+    made_up = "Volcanic eruptions in Iceland are predicted by counting library books."
+    text = " ".join(claims) + " " + made_up
+    a, b = single.cite(text).to_dict(), sharded.cite(text).to_dict()
+    assert a == b and len(a["claims"]) >= 4
+    assert {c["status"] for c in a["claims"]} == {"supported", "unsupported"}
+    listed = "\n".join(f"{i}. {s.id}" for i, s in enumerate(picked, 1))
+    cited = f"{claims[0][:-1]} [1]. {claims[1][:-1]} [3]. {made_up[:-1]} [2].\n\n## Sources\n\n{listed}\n"
+    a, b = single.check_citations(cited).to_dict(), sharded.check_citations(cited).to_dict()
+    assert a == b
+
+
+@pytest.mark.parametrize("pair", ["cisi"], indirect=True)
 def test_the_shards_hold_the_single_indexs_weights(pair):
     """Two-phase build: each shard's weights are the single index's for its passages, to the bit."""
     single, sharded, _, _ = pair

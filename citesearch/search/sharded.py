@@ -391,8 +391,3 @@ class ShardedIndex(Index):
     def n_shards(self) -> int:
         return len(self.shards.shards)
 
-    def cite(self, *args, **kwargs):
-        raise CitesearchError("citing is not supported on a sharded index yet",
-                              hint="Cite against a single index of the same documents.")
-
-    check_citations = cite
