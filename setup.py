@@ -1,9 +1,10 @@
-"""The compiled parts of citesearch: the search kernel (citesearch/search/_kernels.c) and
-the build's counting of postings (citesearch/indexer/_counting.c).
+"""The compiled parts of citesearch: the search kernel (citesearch/search/_kernels.c), the
+build's counting of postings (citesearch/indexer/_counting.c) and its numbering of word
+forms (citesearch/indexer/_numbering.c).
 
-Everything else is in pyproject.toml. Both extensions are optional: where they cannot be
-built (no C compiler), citesearch searches with numpy and counts with scipy instead, with
-the same results.
+Everything else is in pyproject.toml. The extensions are optional: where they cannot be
+built (no C compiler), citesearch searches with numpy, counts with scipy and numbers with
+numba instead, with the same results.
 """
 
 import sys
@@ -19,4 +20,7 @@ kernels = Extension(
 counting = Extension(
     "citesearch.indexer._counting", ["citesearch/indexer/_counting.c"], extra_compile_args=flags, optional=True
 )
-setup(ext_modules=[kernels, counting])
+numbering = Extension(
+    "citesearch.indexer._numbering", ["citesearch/indexer/_numbering.c"], extra_compile_args=flags, optional=True
+)
+setup(ext_modules=[kernels, counting, numbering])

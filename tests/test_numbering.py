@@ -101,3 +101,77 @@ def test_a_build_numbering_in_compiled_code_is_the_same(tmp_path, monkeypatch, w
             for name in ("python", "compiled")
         ]
         assert rows[0] == rows[1], table
+
+
+def _numbered_with(functions, batches: list[list[str]]):
+    """CompiledFormIds's ids, lengths and state after ``batches``, its loops ``functions``
+    ((scan, number, rehash))."""
+    from citesearch.indexer import compiled
+
+    saved = compiled._scan, compiled._number, compiled._rehash
+    compiled._scan, compiled._number, compiled._rehash = functions
+    try:
+        forms = CompiledFormIds(TOKENIZER)
+        out = [tuple(a.tolist() for a in forms.number(passages)) for passages in batches]
+        used = int(forms.ends[forms.n_forms])
+        return out, forms.n_forms, forms.table.tolist(), forms.arena[:used].tolist(), forms.ends.tolist()
+    finally:
+        compiled._scan, compiled._number, compiled._rehash = saved
+
+
+def test_the_c_numbering_is_numbas_table_for_table():
+    """The C loops (built at install) and numba's (where they are not) leave the same
+    ids and the same hash table, arena and ends: across the table's growth, long forms,
+    non-ASCII runs."""
+    numba_numbering = pytest.importorskip("citesearch.indexer._numba_numbering")
+    c_numbering = pytest.importorskip("citesearch.indexer._numbering")
+    batches = [[" ".join(f"w{i}x{j}" for j in range(1000)) for i in range(k, k + 40)] for k in range(0, 120, 40)]
+    batches += [["café CAFÉ naïve " + "q" * 300 + " Straße 日本語 ⑴ x 42 a_b"], ["W0X0 w119x999 new " + "r" * 9]]
+    c = (c_numbering.scan, c_numbering.number, c_numbering.rehash)
+    numba = (numba_numbering._scan, numba_numbering._number, numba_numbering._rehash)
+    assert _numbered_with(c, batches) == _numbered_with(numba, batches)
+
+
+def test_the_c_numbering_refuses_what_would_write_out_of_bounds():
+    c = pytest.importorskip("citesearch.indexer._numbering")
+    from citesearch.indexer.compiled import _FOLD
+
+    buf = _FOLD[np.frombuffer(b"ab cd", dtype=np.uint8)]  # folded: the space is 0
+    bounds = np.array([0, 5], dtype=np.int64)
+    small = np.empty(1, dtype=np.int64)  # room for one token of two
+    with pytest.raises(ValueError):
+        c.scan(buf, bounds, small, small.copy(), np.empty(1, dtype=np.bool_), np.empty(1, dtype=np.int32))
+    with pytest.raises(ValueError):  # bounds past the buffer
+        c.scan(buf, np.array([0, 9], dtype=np.int64), *(np.empty(4, dtype=np.int64) for _ in range(2)),
+               np.empty(4, dtype=np.bool_), np.empty(1, dtype=np.int32))
+    starts, stops = np.array([0, 3], dtype=np.int64), np.array([2, 5], dtype=np.int64)
+    out = np.empty(2, dtype=np.int32)
+
+    def number(stops=stops, slots=4, arena=16):
+        table = np.full(2 * slots, -1, dtype=np.int64)
+        return c.number(buf, starts, stops, table, np.zeros(arena, dtype=np.uint8), np.zeros(4, dtype=np.int64), 0, out)
+
+    with pytest.raises(ValueError):
+        number(arena=3)  # no room in the arena for the second form
+    with pytest.raises(ValueError):
+        number(stops=stops + 9)  # a token past the buffer
+    with pytest.raises(ValueError):
+        number(slots=3)  # not a power of two of slots
+    assert number() == 2 and out.tolist() == [0, 1]
+
+
+def test_a_large_build_loads_no_numba_when_the_c_numbering_is_built(tmp_path):
+    pytest.importorskip("citesearch.indexer._numbering")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from citesearch.corpus import Document\n"
+        "from citesearch.indexer import builder\n"
+        "builder.COMPILED_FROM = 0\n"
+        "docs = [Document(f'd{i}', 'p', '', f'word{i} text') for i in range(50)]\n"
+        f"builder.build_index(docs, {str(tmp_path / 'i')!r})\n"
+        "assert builder._compiled_numbering() and 'numba' not in sys.modules, sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -579,8 +579,8 @@ def _import_nltk(mapper: TermMapper) -> None:
 
 
 def _compiled_numbering() -> bool:
-    """Load the compiled numbering (import numba; compile, or load what it compiled
-    before); False, to number in Python, if that fails."""
+    """Load the compiled numbering (C, built at install; else numba's: compiled, or
+    loaded from what it compiled before); False, to number in Python, if that fails."""
     try:
         from .compiled import warm_up
 
