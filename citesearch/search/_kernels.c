@@ -233,7 +233,7 @@ PyMODINIT_FUNC PyInit__kernels(void)
     PyObject *m = PyModule_Create(&module);
     /* kernels.py checks it: an editable install whose build is older than its source
      * ranks with numpy rather than with the wrong arguments. */
-    if (m && PyModule_AddIntConstant(m, "VERSION", 2) < 0) {
+    if (m && PyModule_AddIntConstant(m, "VERSION", 3) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -30,7 +30,7 @@ try:
 except ImportError:  # not built: numpy ranks instead
     _kernels = None
 
-VERSION = 2
+VERSION = 3
 """The build this module calls (``_kernels.VERSION``): a checkout whose extension was
 built from an older source ranks with numpy until it is built again
 (``python setup.py build_ext --inplace``, or reinstalling)."""
