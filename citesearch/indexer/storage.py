@@ -730,19 +730,18 @@ class IndexReader:
         columns = (self.arrays[f"passage_{f}"][at].tolist() for f in ("source", "ordinal", "start", "end"))
         return dict(zip(rows, zip(*columns)))
 
-    def _passage_counts(self) -> dict[int, int] | np.ndarray:
-        """How many passages each source row has (indexable by source row)."""
-        if self.manifest.format_version < 6:
-            return dict(self.db.execute("SELECT source, count(*) FROM passages GROUP BY source").fetchall())
-        if self._counts is None:
-            self._counts = np.bincount(self.arrays["passage_source"])
-        return self._counts
-
     def _count(self, source: int) -> int:
-        counts = self._passage_counts()
-        if isinstance(counts, dict):
-            return counts.get(source, 0)
-        return int(counts[source]) if source < len(counts) else 0
+        """How many passages the source row ``source`` has (all counted in one pass, the
+        first time)."""
+        if self._counts is None:
+            if self.manifest.format_version < 6:
+                counts = self.db.execute("SELECT source, count(*) FROM passages GROUP BY source").fetchall()
+                self._counts = np.zeros(max((s for s, _ in counts), default=-1) + 1, dtype=np.int64)
+                for s, n in counts:
+                    self._counts[s] = n
+            else:
+                self._counts = np.bincount(self.arrays["passage_source"])
+        return int(self._counts[source]) if 0 <= source < len(self._counts) else 0
 
     def passage_ids(self, rows) -> dict[int, str]:
         """``doc_id#ordinal`` of each passage row."""
