@@ -1,10 +1,10 @@
-"""The compiled parts of citesearch: the search kernel (citesearch/search/_kernels.c), the
-build's counting of postings (citesearch/indexer/_counting.c) and its numbering of word
-forms (citesearch/indexer/_numbering.c).
+"""The compiled parts of citesearch: the search kernel (citesearch/search/_kernels.c), and
+the build's counting of postings (citesearch/indexer/_counting.c), numbering of word forms
+(citesearch/indexer/_numbering.c) and weighing (citesearch/indexer/_weighing.c).
 
 Everything else is in pyproject.toml. The extensions are optional: where they cannot be
-built (no C compiler), citesearch searches with numpy, counts with scipy and numbers with
-numba instead, with the same results.
+built (no C compiler), citesearch searches with numpy, counts with scipy, numbers with
+numba and weighs with numpy instead, with the same results.
 """
 
 import sys
@@ -23,4 +23,7 @@ counting = Extension(
 numbering = Extension(
     "citesearch.indexer._numbering", ["citesearch/indexer/_numbering.c"], extra_compile_args=flags, optional=True
 )
-setup(ext_modules=[kernels, counting, numbering])
+weighing = Extension(
+    "citesearch.indexer._weighing", ["citesearch/indexer/_weighing.c"], extra_compile_args=flags, optional=True
+)
+setup(ext_modules=[kernels, counting, numbering, weighing])

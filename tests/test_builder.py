@@ -224,3 +224,70 @@ def test_the_compiled_counting_keeps_frequencies_above_255(monkeypatch):
 def test_the_compiled_counting_refuses_what_is_not_a_build_s_tokens(tokens, lengths):
     with pytest.raises(ValueError):
         builder._count_postings([np.array(tokens, dtype=np.int32)], np.array(lengths, dtype=np.int32), 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 12), min_size=1, max_size=30),  # postings a term
+    st.integers(1, 40),  # passages
+    st.sampled_from([np.uint8, np.uint16, np.int32]),
+    st.integers(0, 2**31 - 1),
+)
+def test_the_compiled_weighing_gives_numpys_bits(df, n_passages, tf_type, seed):
+    """BM25 (Okapi) and In_expC2 weights from the compiled weighing, bit for bit those
+    numpy makes (bm25.weights, dfr.weights), for any frequencies and lengths."""
+    weighing = pytest.importorskip("citesearch.indexer._weighing")
+    from citesearch.indexer import bm25, dfr
+    from citesearch.indexer.bm25 import BM25Params
+    from citesearch.indexer.dfr import DFRParams
+
+    rng = np.random.default_rng(seed)
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(df, n_passages))]).astype(np.int64)
+    passages = np.concatenate([np.sort(rng.choice(n_passages, d, replace=False)) for d in np.diff(indptr)])
+    passages = passages.astype(np.int32)
+    tf = rng.integers(1, 300 if tf_type != np.uint8 else 256, len(passages)).astype(tf_type)
+    lengths = rng.integers(1, 500, n_passages).astype(np.float64)
+    terms = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    params = BM25Params("okapi", float(rng.uniform(0.2, 2.0)), float(rng.uniform(0, 1)))
+    parts = bm25.length_parts(params, lengths / lengths.mean())
+    idf = rng.uniform(0.01, 12, len(indptr) - 1)
+    expected = np.empty(len(tf), dtype=np.float32)
+    expected[:] = bm25.weights(params, tf, parts[passages], idf[terms])
+    got = np.empty(len(tf), dtype=np.float32)
+    weighing.okapi(indptr, passages, tf, parts, idf, params.k1 + 1, got)
+    assert got.tobytes() == expected.tobytes()
+    norms = dfr.length_norms(DFRParams("in_expc2", float(rng.uniform(0.5, 8))), lengths / lengths.mean())
+    factor = rng.uniform(0.01, 30, len(indptr) - 1)
+    expected[:] = dfr.weights(tf, norms[passages], factor[terms])
+    weighing.in_expc2(indptr, passages, tf, norms, factor, got)
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_the_compiled_weighing_refuses_arrays_that_do_not_agree():
+    weighing = pytest.importorskip("citesearch.indexer._weighing")
+    indptr, passages = np.array([0, 2], dtype=np.int64), np.array([0, 1], dtype=np.int32)
+    tf, per_passage, per_term = np.ones(2, dtype=np.uint8), np.ones(2), np.ones(1)
+    out = np.empty(2, dtype=np.float32)
+    weighing.in_expc2(indptr, passages, tf, per_passage, per_term, out)
+    for bad in (
+        (indptr, np.array([0, 2], dtype=np.int32), tf, per_passage, per_term, out),  # a passage past the lengths
+        (np.array([0, 3], dtype=np.int64), passages, tf, per_passage, per_term, out),  # indptr past the postings
+        (indptr, passages, tf, per_passage, per_term, np.empty(1, dtype=np.float32)),  # no room for the weights
+        (indptr, passages, np.ones(2, dtype=np.int64), per_passage, per_term, out),  # tf of 8 bytes
+        (indptr, passages, tf, per_passage, np.ones(0), out),  # no value for the term
+    ):
+        with pytest.raises(ValueError):
+            weighing.in_expc2(*bad)
+        with pytest.raises(ValueError):
+            weighing.okapi(*bad[:5], 1.9, bad[5])
+
+
+def test_the_compiled_weighing_refuses_arrays_of_other_types():
+    weighing = pytest.importorskip("citesearch.indexer._weighing")
+    out = np.empty(2, dtype=np.float32)
+    with pytest.raises(ValueError):  # indptr of int32, as scipy makes it
+        weighing.in_expc2(np.array([0, 2], dtype=np.int32), np.array([0, 1], dtype=np.int32), np.ones(2, np.uint8),
+                          np.ones(2), np.ones(1), out)
+    with pytest.raises(ValueError):  # a tf part for only some of a byte's values
+        weighing.tfidf(np.array([0, 2], dtype=np.int64), np.array([0, 1], dtype=np.int32), np.ones(2, np.uint8),
+                       np.ones(16), np.ones(1), np.zeros(2), out)

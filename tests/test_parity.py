@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from citesearch.corpus import load_documents
 from citesearch.evaluation import evaluate, parse_measure
-from citesearch.indexer import blocks, tfidf
+from citesearch.indexer import blocks, builder, tfidf
 from citesearch.indexer.analysis import AnalyzerConfig, TermMapper
 from citesearch.indexer.bm25 import BM25Params
 from citesearch.indexer.builder import IndexSettings, build_index
@@ -48,10 +48,12 @@ def _doc_texts(index: Index) -> list[str]:
 
 @needs_shared
 def test_weights_made_block_by_block_equal_those_made_at_once(collection, tmp_path, monkeypatch):
-    """A build weighs a million postings at a time; blocks that cut terms anywhere give
-    the same weights as one block (these collections fit in one)."""
+    """numpy weighs a million postings at a time; blocks that cut terms anywhere give the
+    same weights as one block (these collections fit in one), and as the compiled
+    weighing (BM25 and In_expC2), which the other build uses where it is built."""
     d, index, _ = collection
     monkeypatch.setattr(blocks, "BLOCK", 997)
+    monkeypatch.setattr(builder, "_weighing", None)
     build_index(load_documents([d / "corpus.jsonl"]), tmp_path / "blocks", WHOLE_DOCUMENTS, workers=1)
     with Index.open(tmp_path / "blocks") as small:
         assert len(small.reader["bm25_weights"]) > 50 * 997

@@ -60,6 +60,11 @@ try:
     from . import _counting
 except ImportError:  # not built: scipy counts instead
     _counting = None
+try:
+    from . import _weighing
+except ImportError:  # not built: numpy weighs, a block at a time
+    _weighing = None
+_WEIGHED_TF = (np.uint8, np.uint16, np.int32)  # the tf types the compiled weighing reads
 
 log = logging.getLogger(__name__)
 
@@ -447,8 +452,12 @@ def _save_bm25(
     global_df, n_total = (collection.df, collection.passages) if collection is not None else (df, len(lengths))
     term_idf = bm25.term_idf(settings.bm25, global_df, n_total)  # terms gone after an update: left out
     parts = bm25.length_parts(settings.bm25, lengths / avgdl)  # a passage's, once: the same values per posting
-    weights = _blockwise(postings, lambda terms, a, b: bm25.weights(settings.bm25, tf[a:b], parts[passages[a:b]],
-                                                                    term_idf[terms]))
+    if _weighing is not None and settings.bm25.variant == "okapi" and tf.dtype in _WEIGHED_TF:
+        weights = np.empty(len(tf), dtype=np.float32)
+        _weighing.okapi(indptr, passages, tf, parts, term_idf, settings.bm25.k1 + 1, weights)
+    else:
+        weights = _blockwise(postings, lambda terms, a, b: bm25.weights(settings.bm25, tf[a:b], parts[passages[a:b]],
+                                                                        term_idf[terms]))
     writer.save_array("bm25_weights", weights)
     impact_indptr, top = impact_prefixes(indptr, weights, settings.impact_prefix)
     writer.save_array("bm25_impacts", top)
@@ -467,7 +476,11 @@ def _save_dfr(
     global_df, n_total, cf = collection
     factor = dfr.term_factors(global_df, cf, n_total)
     norms = dfr.length_norms(settings.dfr, lengths / avgdl)  # a passage's, once: the same values per posting
-    weights = _blockwise(postings, lambda terms, a, b: dfr.weights(tf[a:b], norms[passages[a:b]], factor[terms]))
+    if _weighing is not None and tf.dtype in _WEIGHED_TF:
+        weights = np.empty(len(tf), dtype=np.float32)
+        _weighing.in_expc2(indptr, passages, tf, norms, factor, weights)
+    else:
+        weights = _blockwise(postings, lambda terms, a, b: dfr.weights(tf[a:b], norms[passages[a:b]], factor[terms]))
     writer.save_array("dfr_weights", weights)
     writer.save_array("dfr_impacts", impact_prefixes(indptr, weights, settings.impact_prefix)[1])
 
