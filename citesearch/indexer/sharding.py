@@ -55,9 +55,9 @@ from . import builder, dfr
 from .locking import writer_lock
 from .manifest import Counts, FileEntry, Manifest, read_manifest, write_manifest
 from .storage import (
+    PASSAGE_ARRAYS,
     IndexReader,
     IndexWriter,
-    PassageArrays,
     _current_data,
     _fsync,
     _next_generation,
@@ -678,7 +678,7 @@ def apply_sharded_changes(
     return counts
 
 
-_UNCHANGED = ("postings_passages", "postings_tf", *(f"passage_{f}" for f in PassageArrays._fields))
+_UNCHANGED = ("postings_passages", "postings_tf", *PASSAGE_ARRAYS)
 
 
 def _renumbered_shard(

@@ -103,6 +103,10 @@ class PassageArrays(NamedTuple):
         return PassageArrays(*(a[which] for a in self))
 
 
+PASSAGE_ARRAYS = tuple(f"passage_{field}" for field in PassageArrays._fields)
+"""The files of :class:`PassageArrays`, field by field."""
+
+
 SCHEMA = """
 CREATE TABLE paths (
     id INTEGER PRIMARY KEY,
@@ -380,8 +384,8 @@ class IndexWriter:
         self._thread.shutdown()
 
     def save_passages(self, passages: PassageArrays) -> None:
-        for field, array in zip(PassageArrays._fields, passages):
-            self.save_array(f"passage_{field}", np.asarray(array, dtype=np.int32))
+        for name, array in zip(PASSAGE_ARRAYS, passages):
+            self.save_array(name, np.asarray(array, dtype=np.int32))
 
     def save_array(self, name: str, array: np.ndarray) -> None:
         if name not in ARRAYS:
@@ -714,7 +718,7 @@ class IndexReader:
         """Every passage's arrays (the store's table for the last three, before format 6)."""
         a = self.arrays
         if self.manifest.format_version >= 6:
-            return PassageArrays(*(a[f"passage_{f}"] for f in PassageArrays._fields))
+            return PassageArrays(*(a[name] for name in PASSAGE_ARRAYS))
         spans = np.array(self.db.execute('SELECT ordinal, start, "end" FROM passages ORDER BY row').fetchall(),
                          dtype=np.int64).reshape(-1, 3)
         return PassageArrays(a["passage_source"], a["passage_length"], spans[:, 0], spans[:, 1], spans[:, 2])
