@@ -59,9 +59,8 @@ def passage_weights(
     idf += 1.0
     if _weighing is not None and tf.dtype in (np.uint8, np.uint16):
         # Compiled (indexer/_weighing.c): the same operations in one pass each, no temporaries.
-        table = np.arange(np.iinfo(tf.dtype).max + 1, dtype=np.float64)
-        if params.sublinear_tf:
-            table = _log_table(tf.dtype)
+        top = np.iinfo(tf.dtype).max
+        table = _log_table(tf.dtype) if params.sublinear_tf else np.arange(top + 1, dtype=np.float64)
         weights = np.empty(len(tf), dtype=np.float32)
         indptr, passages = np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(passages, dtype=np.int32)
         _weighing.tfidf(indptr, passages, np.ascontiguousarray(tf), table, idf, np.zeros(n_passages), weights)
